@@ -1,0 +1,37 @@
+# Two commands do everything:  `make run` (execute every notebook, regenerate
+# all figures and GIFs) and `make test` (nbval over every notebook + unit tests).
+# Both create the virtual environment in .venv first if it is missing or older
+# than requirements.txt / pyproject.toml.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint benchmark env clean-env
+
+run: $(STAMP)
+	$(PY) tools/run_notebooks.py
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+benchmark: $(STAMP)
+	$(PY) benchmarks/notebook_times.py
+
+env: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@echo "==> creating/updating the virtual environment in $(VENV)"
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+clean-env:
+	rm -rf $(VENV)

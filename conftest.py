@@ -1,0 +1,24 @@
+"""Test-session set-up shared by nbval and the unit tests."""
+
+import os
+import shutil
+import tempfile
+
+_output_dir = None
+
+
+def pytest_configure(config):
+    # Notebooks executed by nbval save their figures and GIFs under this
+    # temporary folder instead of over the committed ones (see gdtf.outputs),
+    # so `git status` stays clean after `make test`. Kernels inherit the variable.
+    global _output_dir
+    if "GDTF_OUTPUT_DIR" not in os.environ:
+        _output_dir = tempfile.mkdtemp(prefix="gdtf-test-outputs-")
+        os.environ["GDTF_OUTPUT_DIR"] = _output_dir
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def pytest_unconfigure(config):
+    if _output_dir:
+        shutil.rmtree(_output_dir, ignore_errors=True)
