@@ -1,0 +1,86 @@
+"""The shared notebook helpers: NaN guards and output locations."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from gdtf import check_finite, check_finite_history, output_dir, save_fig, save_gif  # noqa: E402
+
+
+def test_check_finite_passes_finite_values():
+    check_finite(3, loss=1.0, grad=np.array([0.5, -2.0]))
+
+
+@pytest.mark.parametrize(("value", "kind"), [(np.nan, "NaN"), (np.inf, "infinite"), (-np.inf, "infinite")])
+def test_check_finite_names_iteration_value_and_kind(value, kind):
+    with pytest.raises(FloatingPointError, match=f"iteration 7: grad became {kind}"):
+        check_finite(7, loss=1.0, grad=np.array([0.0, value]))
+
+
+def test_check_finite_reports_missing_gradient():
+    with pytest.raises(FloatingPointError, match="iteration 0: grad is None"):
+        check_finite(0, grad=None)
+
+
+def test_check_finite_history_reports_first_bad_row():
+    history = np.array([[1.0, 2.0], [1.0, np.inf], [np.nan, np.nan]])
+    with pytest.raises(FloatingPointError, match="iteration 1: loss became infinite"):
+        check_finite_history(history, columns=("slope", "loss"))
+    check_finite_history(history[:1], columns=("slope", "loss"))
+
+
+def test_output_dir_follows_environment_variable(tmp_path, monkeypatch):
+    notebook_dir = tmp_path / "some_notebook"
+    notebook_dir.mkdir()
+    monkeypatch.chdir(notebook_dir)
+    monkeypatch.delenv("GDTF_OUTPUT_DIR", raising=False)
+    assert output_dir() == notebook_dir / "images"
+    monkeypatch.setenv("GDTF_OUTPUT_DIR", str(tmp_path / "elsewhere"))
+    assert output_dir() == tmp_path / "elsewhere" / "some_notebook"
+    assert output_dir().is_dir()
+
+
+def moving_dot_animation():
+    fig, ax = plt.subplots(figsize=(2, 2))
+    ax.set(xlim=(0, 9), ylim=(0, 1))
+    (dot,) = ax.plot([], [], "o", color="red")
+
+    def update(frame):
+        dot.set_data([frame], [0.5])
+        return [dot]
+
+    return fig, update
+
+
+def test_save_gif_writes_a_looping_animation(tmp_path, monkeypatch):
+    monkeypatch.setenv("GDTF_OUTPUT_DIR", str(tmp_path))
+    fig, update = moving_dot_animation()
+    path = save_gif(fig, update, frames=10, name="dot.gif", fps=5)
+    with Image.open(path) as gif:
+        assert gif.n_frames == 10
+        assert gif.info["loop"] == 0
+        assert gif.info["duration"] == 200
+        first = np.asarray(gif.convert("RGB"))
+        gif.seek(9)
+        last = np.asarray(gif.convert("RGB"))
+    assert not np.array_equal(first, last), "frames must differ: the dot moves"
+
+
+def test_save_gif_enforces_size_budget(tmp_path, monkeypatch):
+    monkeypatch.setenv("GDTF_OUTPUT_DIR", str(tmp_path))
+    fig, update = moving_dot_animation()
+    with pytest.raises(RuntimeError, match="over its"):
+        save_gif(fig, update, frames=10, name="dot.gif", max_bytes=100)
+
+
+def test_save_fig_writes_png(tmp_path, monkeypatch):
+    monkeypatch.setenv("GDTF_OUTPUT_DIR", str(tmp_path))
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    path = save_fig(fig, "line.png")
+    plt.close(fig)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
