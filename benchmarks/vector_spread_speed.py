@@ -1,0 +1,146 @@
+"""Speed and memory of the vector-spread force loss (vector_spread_example/spread.py).
+
+    python benchmarks/vector_spread_speed.py                  # all measurements
+    python benchmarks/vector_spread_speed.py --sizes 100 1000 # only these N in 32-D
+
+1. The article-style gradient step (Python double loop over pairs, eager) against the
+   vectorised one (Gram-matrix tensor operations, step wrapped in ``tf.function``), side by
+   side at N = 20 in 2-D. Target: vectorised at least 1000x faster.
+2. One full descent step (tape, gradient, tangential projection, clipping, re-normalisation)
+   at N = 100, 1000 and 4000 in 32-D. Targets on a 2-core CPU: N = 1000 at most 50 ms,
+   N = 4000 under 2 s, with O(N^2) rather than O(N^2 * D) memory.
+
+Each size runs in its own child process, so its peak resident memory is its own; the
+child that runs N = 10 gives the baseline (Python + TensorFlow). Run on an idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DIMS = 32
+
+
+def _setup():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.path.insert(0, str(REPO_ROOT / "vector_spread_example"))
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")
+    return tf
+
+
+def median_seconds(function, repeats, warmup=1):
+    for _ in range(warmup):
+        function()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
+
+
+def loop_vs_vectorised(count=20, dims=2):
+    tf = _setup()
+    from spread import force_loss, force_loss_loops, random_unit_vectors
+
+    vectors = random_unit_vectors(count, dims, seed=0)
+
+    def gradient_of(loss_fn):
+        def step():
+            with tf.GradientTape() as tape:
+                tape.watch(vectors)
+                loss = loss_fn(vectors)
+            return tape.gradient(loss, vectors)
+
+        return step
+
+    eager_loop_step = gradient_of(force_loss_loops)
+    vectorised_step = tf.function(gradient_of(force_loss))
+    loop_seconds = median_seconds(eager_loop_step, repeats=3)
+    vectorised_seconds = median_seconds(lambda: vectorised_step().numpy(), repeats=500, warmup=5)
+    return {"N": count, "D": dims, "loop_s": loop_seconds, "vectorised_s": vectorised_seconds}
+
+
+def descent_step(count, dims=DIMS):
+    """Time one descent step at N = ``count`` (run in a child process: reports its own peak memory)."""
+    tf = _setup()
+    from spread import force_loss, normalise, random_unit_vectors, tangential
+
+    vectors = tf.Variable(random_unit_vectors(count, dims, seed=0))
+
+    @tf.function
+    def step(rate):
+        with tf.GradientTape() as tape:
+            loss = force_loss(vectors)
+        gradient = tf.clip_by_norm(tangential(tape.gradient(loss, vectors), vectors), 1.0, axes=[1])
+        vectors.assign(normalise(vectors - rate * gradient))
+        return loss
+
+    repeats = 20 if count <= 1000 else 5
+    seconds = median_seconds(lambda: step(tf.constant(1e-3)).numpy(), repeats=repeats, warmup=2)
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"N": count, "D": dims, "step_s": seconds, "peak_rss_mib": peak_mib}
+
+
+def run_child(count):
+    output = subprocess.run(
+        [sys.executable, __file__, "--child", str(count)], check=True, capture_output=True, text=True
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", type=int, nargs="*", default=[100, 1000, 4000])
+    parser.add_argument("--skip-loop", action="store_true", help="skip the slow double-loop comparison")
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child is not None:
+        print(json.dumps(descent_step(args.child)))
+        return
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}")
+    if not args.skip_loop:
+        result = loop_vs_vectorised()
+        speed_up = result["loop_s"] / result["vectorised_s"]
+        print(f"\nforce-loss gradient step, N = {result['N']}, {result['D']}-D (median):")
+        print(f"  Python double loop, eager : {result['loop_s'] * 1e3:10.1f} ms")
+        print(f"  vectorised, tf.function   : {result['vectorised_s'] * 1e3:10.3f} ms")
+        verdict = "meets" if speed_up >= 1000 else "MISSES"
+        print(f"  speed-up                  : {speed_up:10.0f}x  ({verdict} the 1000x target)")
+
+    baseline = run_child(10)["peak_rss_mib"]
+    print(
+        f"\none descent step in {DIMS}-D (median; memory above the {baseline:.0f} MiB TensorFlow baseline):"
+    )
+    print(f"  {'N':>5} {'step':>10} {'peak extra':>11} {'N^2 float32':>12} {'N^2*D float32':>14}  target")
+    targets = {1000: 0.050, 4000: 2.0}
+    for count in args.sizes:
+        result = run_child(count)
+        target = targets.get(count)
+        verdict = (
+            ""
+            if target is None
+            else f"<= {target * 1e3:.0f} ms: {'met' if result['step_s'] <= target else 'MISSED'}"
+        )
+        print(
+            f"  {count:>5} {result['step_s'] * 1e3:>8.1f} ms {result['peak_rss_mib'] - baseline:>7.0f} MiB"
+            f" {count**2 * 4 / 2**20:>8.0f} MiB {count**2 * DIMS * 4 / 2**20:>10.0f} MiB  {verdict}"
+        )
+
+
+if __name__ == "__main__":
+    main()

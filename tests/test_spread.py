@@ -1,0 +1,74 @@
+"""The vector-spread losses: vectorised forms against the article's loops and against geometry."""
+
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from spread import (
+    COSINE_LIMIT,
+    coulomb_energy,
+    force_loss,
+    force_loss_loops,
+    min_angle_loss,
+    nearest_angles,
+    net_forces,
+    random_unit_vectors,
+    squared_distances,
+    tangential,
+)
+
+
+def evenly_spaced(count):
+    angles = 2 * np.pi * np.arange(count) / count
+    return tf.constant(np.stack([np.cos(angles), np.sin(angles)], axis=1))
+
+
+def test_random_unit_vectors_are_unit_length_and_seeded():
+    vectors = random_unit_vectors(50, 7, seed=3)
+    np.testing.assert_allclose(tf.norm(vectors, axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_array_equal(vectors, random_unit_vectors(50, 7, seed=3))
+    assert not np.array_equal(vectors, random_unit_vectors(50, 7, seed=4))
+
+
+def test_nearest_angles_of_evenly_spaced_spokes():
+    np.testing.assert_allclose(nearest_angles(evenly_spaced(20)), 2 * math.pi / 20, rtol=1e-9)
+
+
+def test_min_angle_loss_ignores_the_diagonal_and_stays_finite_for_duplicates():
+    vectors = tf.Variable(tf.constant([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]))
+    with tf.GradientTape() as tape:
+        loss = min_angle_loss(vectors)
+    assert -float(loss) == pytest.approx(math.acos(COSINE_LIMIT), rel=0.02)  # float32 rounding
+    assert np.all(np.isfinite(tape.gradient(loss, vectors)))
+
+
+def test_squared_distances_match_direct_differences():
+    vectors = random_unit_vectors(9, 4, seed=1, dtype=tf.float64)
+    direct = np.sum((vectors.numpy()[:, None, :] - vectors.numpy()[None, :, :]) ** 2, axis=-1)
+    np.fill_diagonal(direct, 1e-12)  # the function floors the diagonal instead of returning 0
+    np.testing.assert_allclose(squared_distances(vectors), direct, atol=1e-12)
+
+
+def test_vectorised_force_loss_equals_the_double_loop():
+    vectors = random_unit_vectors(12, 3, seed=5, dtype=tf.float64)
+    np.testing.assert_allclose(force_loss(vectors), force_loss_loops(vectors), rtol=1e-9)
+
+
+def test_force_is_minus_the_energy_gradient():
+    vectors = tf.Variable(random_unit_vectors(15, 3, seed=6, dtype=tf.float64))
+    with tf.GradientTape() as tape:
+        energy = coulomb_energy(vectors)
+    np.testing.assert_allclose(-tape.gradient(energy, vectors), net_forces(vectors), rtol=1e-10, atol=1e-12)
+
+
+def test_no_tangential_force_at_evenly_spaced_spokes():
+    spokes = evenly_spaced(8)
+    forces = tangential(net_forces(spokes), spokes)
+    np.testing.assert_allclose(forces, 0.0, atol=1e-12)
+    assert float(force_loss(spokes)) < 1e-5  # only the sqrt(eps) smoothing remains
+
+
+def test_coulomb_energy_of_a_tetrahedron():
+    tetrahedron = tf.constant([[1, 1, 1], [1, -1, -1], [-1, 1, -1], [-1, -1, 1]], tf.float64) / math.sqrt(3)
+    assert float(coulomb_energy(tetrahedron)) == pytest.approx(6 / math.sqrt(8 / 3), rel=1e-12)
