@@ -1,0 +1,184 @@
+"""The adversarial example's image loader, attacks, and committed classifiers."""
+
+import json
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from cats_dogs import (
+    IMAGE_SIZE,
+    ONE_COUNT,
+    ImageLoadError,
+    fgsm_attack,
+    load_classifier,
+    load_image,
+    load_image_folder,
+    read_image_uint8,
+    sign_attack,
+)
+from PIL import Image
+
+EXAMPLE_DIR = Path(__file__).resolve().parents[1] / "adversarial_example"
+MODEL_DIR = EXAMPLE_DIR / "models"
+SHARED_PHOTOS = EXAMPLE_DIR.parents[1] / "shared" / "cats_vs_dogs_128"
+
+
+# ---------------------------------------------------------------- image loader
+
+
+@pytest.mark.parametrize(
+    ("mode", "size", "suffix"),
+    [
+        ("L", (50, 80), ".png"),
+        ("RGBA", (300, 200), ".png"),
+        ("P", (128, 128), ".png"),
+        ("RGB", (640, 480), ".jpg"),
+    ],
+)
+def test_any_mode_and_size_becomes_rgb_128(tmp_path, mode, size, suffix):
+    path = tmp_path / f"image{suffix}"
+    Image.new(mode, size, color=200 if mode in ("L", "P") else (10, 20, 30, 255)[: len(mode)]).save(path)
+    image = load_image(path)
+    assert image.shape == (IMAGE_SIZE, IMAGE_SIZE, 3)
+    assert image.dtype == np.float32
+    assert 0.0 <= image.min() <= image.max() <= 1.0
+
+
+def test_values_are_exactly_8_bit_counts(tmp_path):
+    pixels = np.random.default_rng(0).integers(0, 256, size=(IMAGE_SIZE, IMAGE_SIZE, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "noise.png")
+    np.testing.assert_array_equal(load_image(tmp_path / "noise.png") * 255, pixels.astype(np.float32))
+
+
+def test_transparent_pixels_are_composited_on_white(tmp_path):
+    Image.new("RGBA", (IMAGE_SIZE, IMAGE_SIZE), (0, 0, 0, 0)).save(tmp_path / "clear.png")
+    np.testing.assert_array_equal(read_image_uint8(tmp_path / "clear.png"), 255)
+
+
+def test_non_square_images_are_centre_cropped(tmp_path):
+    wide = np.zeros((100, 300, 3), np.uint8)
+    wide[:, 100:200] = 255  # only the centre third is white
+    Image.fromarray(wide).save(tmp_path / "wide.png")
+    assert read_image_uint8(tmp_path / "wide.png").min() >= 250
+
+
+def test_missing_file_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nowhere.png"):
+        load_image(tmp_path / "nowhere.png")
+
+
+@pytest.mark.parametrize("content", [b"", b"definitely not an image", b"\x89PNG\r\n\x1a\n truncated"])
+def test_unreadable_file_is_named(tmp_path, content):
+    path = tmp_path / "broken.png"
+    path.write_bytes(content)
+    with pytest.raises(ImageLoadError, match="broken.png"):
+        load_image(path)
+
+
+def test_folder_loader_labels_and_errors(tmp_path):
+    for name, shade in (("cat", 0), ("dog", 255)):
+        (tmp_path / "test" / name).mkdir(parents=True)
+        for index in range(2):
+            Image.new("RGB", (64, 64), (shade,) * 3).save(tmp_path / "test" / name / f"{index}.jpg")
+    images, labels = load_image_folder(tmp_path / "test")
+    assert images.shape == (4, IMAGE_SIZE, IMAGE_SIZE, 3) and images.dtype == np.uint8
+    np.testing.assert_array_equal(labels, [0, 0, 1, 1])
+    assert images[0].max() < 10 and images[-1].min() > 245
+    with pytest.raises(FileNotFoundError, match="folder of cat images"):
+        load_image_folder(tmp_path / "train")
+
+
+# ---------------------------------------------------------------- attacks
+
+
+def linear_toy_model(weights):
+    """p_cat - p_dog = tanh(w . x): its input gradient has the sign of w everywhere."""
+    shape = weights.shape
+    flat = weights.reshape(-1, 1).astype(np.float32)
+    model = keras.Sequential(
+        [keras.Input(shape), keras.layers.Flatten(), keras.layers.Dense(2, use_bias=False)]
+    )
+    model.layers[-1].set_weights([np.concatenate([flat, -flat], axis=1)])
+    return keras.Sequential([model, keras.layers.Softmax()])
+
+
+@pytest.fixture
+def toy():
+    rng = np.random.default_rng(1)
+    weights = rng.normal(size=(6, 6, 3))
+    images = rng.integers(0, 256, size=(5, 6, 6, 3)).astype(np.float32) / 255
+    images[:, 0, 0, :] = 0.0  # some pixels start at the edges of [0, 1]
+    images[:, 1, 1, :] = 1.0
+    return linear_toy_model(weights), weights, images
+
+
+@pytest.mark.parametrize(("target", "direction"), [(0, 1.0), (1, -1.0)])
+def test_sign_attack_moves_each_pixel_one_count_along_the_known_gradient(toy, target, direction):
+    model, weights, images = toy
+    steps = sign_attack(model, images, target, steps=3).numpy()
+    assert steps.shape == (3, *images.shape)
+    expected_first = np.clip(images + direction * np.sign(weights) * ONE_COUNT, 0, 1)
+    np.testing.assert_allclose(steps[0], expected_first, atol=1e-6)
+    for k, attacked in enumerate(steps, start=1):
+        assert np.abs(attacked - images).max() <= k * ONE_COUNT + 1e-6  # budget respected
+        assert attacked.min() >= 0.0 and attacked.max() <= 1.0  # still an image
+
+
+def test_sign_attack_raises_the_target_probability(toy):
+    model, _, images = toy
+    before = model(images).numpy()
+    after = model(sign_attack(model, images, [1, 0, 1, 0, 1], steps=2)[-1]).numpy()
+    targets = np.array([1, 0, 1, 0, 1])
+    assert np.all(after[np.arange(5), targets] > before[np.arange(5), targets])
+
+
+def test_fgsm_jumps_the_whole_budget_in_one_direction(toy):
+    model, weights, images = toy
+    jumps = fgsm_attack(model, images, 0, [ONE_COUNT, 4 * ONE_COUNT]).numpy()
+    np.testing.assert_allclose(jumps[1], np.clip(images + 4 * ONE_COUNT * np.sign(weights), 0, 1), atol=1e-6)
+    assert np.abs(jumps[0] - images).max() <= ONE_COUNT + 1e-6
+    assert jumps.min() >= 0.0 and jumps.max() <= 1.0
+
+
+# ---------------------------------------------------------------- committed classifiers
+
+
+@pytest.mark.parametrize("name", ["victim_cnn.keras", "victim_cnn_robust.keras"])
+def test_committed_model_is_small_and_loads_in_safe_mode(name):
+    path = MODEL_DIR / name
+    assert path.stat().st_size <= 20 * 2**20
+    model = load_classifier(path)
+    assert model.input_shape == (None, IMAGE_SIZE, IMAGE_SIZE, 3)
+    probabilities = model(np.full((1, IMAGE_SIZE, IMAGE_SIZE, 3), 0.5, np.float32)).numpy()
+    np.testing.assert_allclose(probabilities.sum(), 1.0, rtol=1e-5)
+
+
+def test_load_classifier_names_a_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="absent.keras"):
+        load_classifier(tmp_path / "absent.keras")
+
+
+def test_metrics_json_records_accuracy_and_curves():
+    metrics = json.loads((MODEL_DIR / "metrics.json").read_text())
+    assert metrics["classifier"]["test_accuracy"] >= 0.85
+    assert metrics["classifier"]["test_images"] == 2000
+    curves = metrics["attack_success"]
+    assert curves["budgets_in_counts"] == list(range(1, 9))
+    for key in ("classifier", "robust_classifier"):
+        for method in ("iterative", "fgsm"):
+            assert len(curves[key][method]) == 8
+            assert all(0.0 <= rate <= 1.0 for rate in curves[key][method])
+
+
+@pytest.mark.skipif(
+    not SHARED_PHOTOS.is_dir(), reason="needs ../shared/cats_vs_dogs_128 (developer machines only)"
+)
+def test_committed_classifier_accuracy_on_shared_test_photos():
+    """Re-measure the committed victim on every 10th held-out photo (200 photos)."""
+    images, labels = load_image_folder(SHARED_PHOTOS / "test")
+    images, labels = images[::10], labels[::10]
+    model = load_classifier(MODEL_DIR / "victim_cnn.keras")
+    predicted = np.argmax(model(tf.constant(images, tf.float32) / 255.0, training=False), axis=1)
+    assert np.mean(predicted == labels) >= 0.8
