@@ -22,6 +22,7 @@ lint: $(STAMP)
 
 benchmark: $(STAMP)
 	$(PY) benchmarks/notebook_times.py
+	$(PY) benchmarks/vector_spread_speed.py
 
 env: $(STAMP)
 

@@ -1,0 +1,93 @@
+"""Plotting helpers for adversarial_cats_dogs.ipynb: matplotlib boilerplate only.
+
+The GradientTape attack stays in the notebook; these functions take NumPy arrays:
+images (H, W, 3) in [0, 1] and probabilities (p_cat, p_dog).
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from cats_dogs import CLASS_NAMES
+
+CAT_COLOR, DOG_COLOR = "tab:red", "tab:blue"
+
+
+def draw_confidence_bar(ax, probabilities):
+    """One horizontal bar: the cat share in red from the left, the dog share in blue to the right."""
+    p_cat = float(probabilities[0])
+    cat_bar = ax.barh(0, p_cat, color=CAT_COLOR, height=1.0)[0]
+    dog_bar = ax.barh(0, 1 - p_cat, left=p_cat, color=DOG_COLOR, height=1.0)[0]
+    cat_text = ax.text(0.02, 0, "", va="center", ha="left", color="white", fontsize=9, fontweight="bold")
+    dog_text = ax.text(0.98, 0, "", va="center", ha="right", color="white", fontsize=9, fontweight="bold")
+    ax.set(xlim=(0, 1), ylim=(-0.5, 0.5), xticks=[], yticks=[])
+    artists = [cat_bar, dog_bar, cat_text, dog_text]
+    update_confidence_bar(artists, probabilities)
+    return artists
+
+
+def update_confidence_bar(artists, probabilities):
+    cat_bar, dog_bar, cat_text, dog_text = artists
+    p_cat = float(probabilities[0])
+    cat_bar.set_width(p_cat)
+    dog_bar.set_x(p_cat)
+    dog_bar.set_width(1 - p_cat)
+    cat_text.set_text(f"cat {p_cat:.1%}" if p_cat >= 0.3 else "")
+    dog_text.set_text(f"dog {1 - p_cat:.1%}" if p_cat <= 0.7 else "")
+    return artists
+
+
+def image_with_confidence(fig, spec, image, probabilities, title=None):
+    """An image above its confidence bar, in one cell of a GridSpec."""
+    inner = spec.subgridspec(2, 1, height_ratios=[12, 1], hspace=0.05)
+    image_ax, bar_ax = fig.add_subplot(inner[0]), fig.add_subplot(inner[1])
+    shown = image_ax.imshow(np.asarray(image), interpolation="nearest")
+    image_ax.set(xticks=[], yticks=[])
+    if title:
+        image_ax.set_title(title, fontsize=10)
+    return shown, draw_confidence_bar(bar_ax, probabilities)
+
+
+def image_row(images, probabilities, titles, suptitle=None, size=2.4):
+    """Images side by side, each with its confidence bar."""
+    fig = plt.figure(figsize=(size * len(images), size * 1.25))
+    grid = fig.add_gridspec(1, len(images), wspace=0.08)
+    for spec, image, probs, title in zip(grid, images, probabilities, titles, strict=True):
+        image_with_confidence(fig, spec, image, probs, title)
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
+
+
+def annotated_counts(ax, counts, title, cmap, vmin, vmax, signed=False):
+    """A small patch of 8-bit values as a heatmap with each value written in its cell."""
+    ax.imshow(counts, cmap=cmap, vmin=vmin, vmax=vmax)
+    for (row, col), value in np.ndenumerate(counts):
+        text = f"{value:+d}" if signed and value else f"{value:d}"
+        shade = (value - vmin) / (vmax - vmin)
+        ax.text(
+            col,
+            row,
+            text,
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="white" if shade < 0.35 or shade > 0.8 else "black",
+        )
+    ax.set(xticks=[], yticks=[], title=title)
+
+
+def success_curves(ax, budgets, curves, title):
+    """Attack success rate (%) against budget for several named curves: {label: (rates, style)}."""
+    for label, (rates, style) in curves.items():
+        ax.plot(budgets, 100 * np.asarray(rates), label=label, **style)
+    ax.set(
+        xlabel="budget (counts of 1/255 per pixel and channel)", ylabel="attack success rate (%)", title=title
+    )
+    ax.set(xticks=budgets, ylim=(0, 102))
+    ax.grid(alpha=0.3)
+    ax.legend()
+
+
+def predicted_name(probabilities):
+    return CLASS_NAMES[int(np.argmax(probabilities))]
