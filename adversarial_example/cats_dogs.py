@@ -165,13 +165,9 @@ def _target_sign(target_class, count):
 
 
 @tf.function(reduce_retracing=True)
-def _margin_gradient_sign_graph(model, images, sign):
+def _margin_gradient_sign(model, images, sign):
     with tf.GradientTape() as tape:
         tape.watch(images)
         probabilities = model(images, training=False)
         margin = sign * (probabilities[:, 0] - probabilities[:, 1])
     return tf.sign(tape.gradient(margin, images))
-
-
-def _margin_gradient_sign(model, images, sign):
-    return _margin_gradient_sign_graph(model, images, sign)

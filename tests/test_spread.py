@@ -8,6 +8,7 @@ import tensorflow as tf
 from spread import (
     COSINE_LIMIT,
     coulomb_energy,
+    evenly_spaced,
     force_loss,
     force_loss_loops,
     min_angle_loss,
@@ -19,11 +20,6 @@ from spread import (
 )
 
 
-def evenly_spaced(count):
-    angles = 2 * np.pi * np.arange(count) / count
-    return tf.constant(np.stack([np.cos(angles), np.sin(angles)], axis=1))
-
-
 def test_random_unit_vectors_are_unit_length_and_seeded():
     vectors = random_unit_vectors(50, 7, seed=3)
     np.testing.assert_allclose(tf.norm(vectors, axis=1), 1.0, rtol=1e-6)
@@ -32,7 +28,7 @@ def test_random_unit_vectors_are_unit_length_and_seeded():
 
 
 def test_nearest_angles_of_evenly_spaced_spokes():
-    np.testing.assert_allclose(nearest_angles(evenly_spaced(20)), 2 * math.pi / 20, rtol=1e-9)
+    np.testing.assert_allclose(nearest_angles(tf.constant(evenly_spaced(20))), 2 * math.pi / 20, rtol=1e-9)
 
 
 def test_min_angle_loss_ignores_the_diagonal_and_stays_finite_for_duplicates():
@@ -63,7 +59,7 @@ def test_force_is_minus_the_energy_gradient():
 
 
 def test_no_tangential_force_at_evenly_spaced_spokes():
-    spokes = evenly_spaced(8)
+    spokes = tf.constant(evenly_spaced(8))
     forces = tangential(net_forces(spokes), spokes)
     np.testing.assert_allclose(forces, 0.0, atol=1e-12)
     assert float(force_loss(spokes)) < 1e-5  # only the sqrt(eps) smoothing remains

@@ -28,6 +28,12 @@ def random_unit_vectors(count: int, dims: int, seed: int, dtype=tf.float32) -> t
     return normalise(tf.constant(rng.normal(size=(count, dims)), dtype))
 
 
+def evenly_spaced(count: int, offset: float = 0.0) -> np.ndarray:
+    """``count`` unit vectors in 2-D at equal angles: the spread state we hope to reach."""
+    angles = offset + 2 * np.pi * np.arange(count) / count
+    return np.stack([np.cos(angles), np.sin(angles)], axis=1)
+
+
 def pairwise_cosines(vectors):
     """Gram matrix of dot products with the diagonal set to -1, so it never counts as a neighbour."""
     gram = tf.matmul(vectors, vectors, transpose_b=True)

@@ -32,12 +32,6 @@ def draw_spokes(ax, vectors, color=SPOKE_COLOR, title=None):
     return spokes
 
 
-def evenly_spaced(count, offset=0.0):
-    """``count`` unit vectors in 2-D at equal angles: the spread state we hope to reach."""
-    angles = offset + 2 * np.pi * np.arange(count) / count
-    return np.stack([np.cos(angles), np.sin(angles)], axis=1)
-
-
 def plot_min_angle(ax, min_angles, target=None, label=None, **style):
     """Smallest nearest-neighbour angle (degrees) against iteration."""
     (line,) = ax.plot(np.arange(len(min_angles)), min_angles, label=label, **style)
