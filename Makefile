@@ -4,6 +4,8 @@
 # than requirements.txt / pyproject.toml.
 
 PYTHON ?= python3
+# tensorflow 2.21 has no wheels for 3.14 yet and numpy 2.4 needs 3.11: keep in step with pyproject.toml.
+SUPPORTED_PYTHONS := 3.11, 3.12 or 3.13
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
@@ -27,6 +29,9 @@ benchmark: $(STAMP)
 env: $(STAMP)
 
 $(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' 2>/dev/null || { \
+		echo "$(PYTHON) is Python $$($(PYTHON) -V 2>&1 | cut -d' ' -f2): this project needs Python $(SUPPORTED_PYTHONS) (e.g. make PYTHON=python3.12 $(MAKECMDGOALS))"; \
+		exit 1; }
 	@echo "==> creating/updating the virtual environment in $(VENV)"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip

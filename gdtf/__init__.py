@@ -2,20 +2,26 @@
 
 The GradientTape code lives in the notebooks, where the reader sees it; this
 package only holds what every notebook needs and nobody needs to read:
-where figures go, how GIFs are written, data loading, and a NaN guard.
+where figures go, how GIFs are written and shown, data loading, a NaN guard,
+and a quiet, single-numeric-path TensorFlow import.
 """
 
 from gdtf.checks import check_finite, check_finite_history
 from gdtf.data import DataFileError, load_height_weight
-from gdtf.outputs import output_dir, save_fig, save_gif, show_image
+from gdtf.outputs import EmbeddedImage, SourceCode, output_dir, save_fig, save_gif, show_code, show_image
+from gdtf.tensorflow_setup import import_tensorflow_quietly
 
 __all__ = [
+    "EmbeddedImage",
     "DataFileError",
     "check_finite",
     "check_finite_history",
+    "import_tensorflow_quietly",
     "load_height_weight",
     "output_dir",
     "save_fig",
+    "SourceCode",
     "save_gif",
+    "show_code",
     "show_image",
 ]

@@ -9,6 +9,8 @@ test run never overwrites the committed files.
 
 from __future__ import annotations
 
+import base64
+import html
 import os
 from pathlib import Path
 
@@ -85,8 +87,59 @@ def save_gif(
     return path
 
 
-def show_image(path: Path, width: int | None = None):
-    """Embed a saved PNG or GIF in the notebook output (GitHub shows embedded images)."""
-    from IPython.display import Image
+class EmbeddedImage:
+    """A saved image, embedded in the notebook as an HTML ``<img>`` with a base64 data URI.
 
-    return Image(filename=str(path), width=width)
+    Jupyter, VS Code, nbviewer and nbconvert's HTML export all show HTML outputs, and a data URI
+    keeps the image inside the ``.ipynb``. GIFs need this: nbconvert (and so nbviewer) has no
+    ``image/gif`` in its display priority and would print the text fallback instead of the
+    animation.
+    """
+
+    MIME_TYPES = {".gif": "image/gif", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
+
+    def __init__(self, path: Path, width: int | None = None):
+        self.path = Path(path)
+        if self.path.suffix.lower() not in self.MIME_TYPES:
+            raise ValueError(f"{self.path}: can only embed {', '.join(self.MIME_TYPES)} images")
+        if not self.path.is_file():
+            raise FileNotFoundError(f"image to embed not found: {self.path}")
+        self.width = width
+
+    def _repr_html_(self) -> str:
+        mime = self.MIME_TYPES[self.path.suffix.lower()]
+        data = base64.b64encode(self.path.read_bytes()).decode("ascii")
+        size = f' width="{self.width}"' if self.width else ""
+        return f'<img src="data:{mime};base64,{data}" alt="{html.escape(self.path.name)}"{size}/>'
+
+    def __repr__(self) -> str:
+        return f"<image {self.path.name}>"
+
+
+def show_image(path: Path, width: int | None = None) -> EmbeddedImage:
+    """Show a saved PNG or GIF (animated) in the notebook and in every static viewer of it."""
+    return EmbeddedImage(path, width)
+
+
+class SourceCode:
+    """The source of a function or class, shown as a highlighted Python block in every viewer."""
+
+    def __init__(self, *objects):
+        import inspect
+
+        self.source = "\n\n".join(inspect.getsource(obj).rstrip() for obj in objects)
+
+    def _repr_markdown_(self) -> str:
+        return f"```python\n{self.source}\n```"
+
+    def __repr__(self) -> str:
+        return self.source
+
+
+def show_code(*objects) -> SourceCode:
+    """Show the code of functions kept in a module beside the notebook, where the notebook teaches them.
+
+    The module stays the one source of truth (tests and benchmarks import it); the reader still sees
+    every line that runs.
+    """
+    return SourceCode(*objects)

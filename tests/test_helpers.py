@@ -1,14 +1,28 @@
-"""The shared notebook helpers: NaN guards and output locations."""
+"""The shared notebook helpers: NaN guards, output locations, image and code display, quiet import."""
 
 import matplotlib
 
 matplotlib.use("Agg")
+import base64  # noqa: E402
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from gdtf import check_finite, check_finite_history, output_dir, save_fig, save_gif  # noqa: E402
+from gdtf import (  # noqa: E402
+    check_finite,
+    check_finite_history,
+    output_dir,
+    save_fig,
+    save_gif,
+    show_code,
+    show_image,
+)
+from gdtf.tensorflow_setup import unexpected_lines  # noqa: E402
 
 
 def test_check_finite_passes_finite_values():
@@ -84,3 +98,56 @@ def test_save_fig_writes_png(tmp_path, monkeypatch):
     path = save_fig(fig, "line.png")
     plt.close(fig)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_show_image_embeds_a_gif_as_html_data_uri(tmp_path, monkeypatch):
+    monkeypatch.setenv("GDTF_OUTPUT_DIR", str(tmp_path))
+    fig, update = moving_dot_animation()
+    path = save_gif(fig, update, frames=3, name="dot.gif")
+    html = show_image(path)._repr_html_()
+    prefix = '<img src="data:image/gif;base64,'
+    assert html.startswith(prefix) and 'alt="dot.gif"' in html
+    encoded = html[len(prefix) : html.index('"', len(prefix))]
+    assert base64.b64decode(encoded) == path.read_bytes()
+    assert repr(show_image(path)) == "<image dot.gif>"
+
+
+def test_show_image_errors_name_the_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="missing.gif"):
+        show_image(tmp_path / "missing.gif")
+    (tmp_path / "notes.txt").write_text("not an image")
+    with pytest.raises(ValueError, match="notes.txt"):
+        show_image(tmp_path / "notes.txt")
+
+
+def test_show_code_shows_the_functions_source():
+    markdown = show_code(check_finite, check_finite_history)._repr_markdown_()
+    assert markdown.startswith("```python\ndef check_finite(")
+    assert "def check_finite_history(" in markdown and markdown.endswith("\n```")
+
+
+def test_startup_noise_is_dropped_and_everything_else_kept():
+    lines = [
+        "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
+        "I0000 00:00:1795489229.675488    2479 port.cc:153] oneDNN custom operations are on. You may see",
+        "",
+        "E0000 something really went wrong",
+    ]
+    assert unexpected_lines(lines) == ["E0000 something really went wrong"]
+
+
+@pytest.mark.parametrize("onednn", ["0", "1"])
+def test_tensorflow_imports_without_stderr(onednn):
+    env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": onednn}
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    code = (
+        "from gdtf import import_tensorflow_quietly\n"
+        "tf = import_tensorflow_quietly()\n"
+        "print(tf.reduce_sum([1.0, 2.0]).numpy())"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "3.0"
+    assert result.stderr == ""
