@@ -158,6 +158,71 @@ def fgsm_attack(model, images, target_class, budgets):
     return tf.stack([tf.clip_by_value(images + budget * direction, 0.0, 1.0) for budget in budgets])
 
 
+def pgd_attack(
+    model,
+    images,
+    labels,
+    epsilon: float,
+    steps: int = 20,
+    step_size: float | None = None,
+    restarts: int = 1,
+    random_start: bool = True,
+    seed: int = 0,
+):
+    """Untargeted L-inf PGD (Madry et al. 2018): maximise the cross-entropy of the true label.
+
+    Each restart starts from a uniformly random point of the ball of radius ``epsilon`` around
+    ``images`` (or from ``images`` itself when ``random_start`` is false), takes ``steps`` signed
+    steps of ``step_size`` (default ``2.5 * epsilon / steps``, Madry's choice) and projects back
+    into the ball and into [0, 1] after each. Of the restarts, each image keeps the first that is
+    misclassified, else the one with the highest loss. Returns the adversarial batch.
+    """
+    images = tf.convert_to_tensor(images, tf.float32)
+    labels = tf.convert_to_tensor(labels, tf.int32)
+    epsilon = tf.constant(epsilon, tf.float32)
+    step_size = tf.constant(2.5 * float(epsilon) / steps if step_size is None else step_size, tf.float32)
+    generator = tf.random.Generator.from_seed(seed)
+    best, best_loss, fooled = images, tf.fill(tf.shape(labels), -np.inf), tf.zeros_like(labels, tf.bool)
+    for _ in range(restarts):
+        noise = generator.uniform(tf.shape(images), -1.0, 1.0) * epsilon if random_start else 0.0
+        adversarial = tf.clip_by_value(images + noise, 0.0, 1.0)
+        adversarial, loss, wrong = pgd_steps(model, images, labels, adversarial, epsilon, step_size, steps)
+        # Keep a restart's result where it is the first to fool the model, or beats the best loss so far.
+        take = tf.logical_and(tf.logical_not(fooled), tf.logical_or(wrong, loss > best_loss))
+        best = tf.where(take[:, None, None, None], adversarial, best)
+        best_loss = tf.where(take, loss, best_loss)
+        fooled = tf.logical_or(fooled, wrong)
+    return best
+
+
+@tf.function(reduce_retracing=True)
+def pgd_steps(model, images, labels, adversarial, epsilon, step_size, steps):
+    for _ in tf.range(steps):
+        adversarial = tf.clip_by_value(
+            adversarial + step_size * tf.sign(_loss_gradient(model, adversarial, labels)),
+            tf.maximum(images - epsilon, 0.0),
+            tf.minimum(images + epsilon, 1.0),
+        )
+    probabilities = model(adversarial, training=False)
+    loss = _cross_entropy(labels, probabilities)
+    return adversarial, loss, tf.argmax(probabilities, axis=1, output_type=tf.int32) != labels
+
+
+def _loss_gradient(model, images, labels):
+    with tf.GradientTape() as tape:
+        tape.watch(images)
+        # Keras takes the cross-entropy from the softmax's logits, so it does not saturate
+        # when the model is sure of itself (a probability of exactly 1.0 has no gradient).
+        loss = _cross_entropy(labels, model(images, training=False))
+    return tape.gradient(loss, images)
+
+
+def _cross_entropy(labels, probabilities):
+    import keras
+
+    return keras.losses.sparse_categorical_crossentropy(labels, probabilities)
+
+
 def _target_sign(target_class, count):
     # p_cat - p_dog times +1 pushes towards "cat" (class 0), times -1 towards "dog" (class 1).
     target = tf.broadcast_to(tf.cast(target_class, tf.float32), [count])

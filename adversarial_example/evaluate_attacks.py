@@ -1,17 +1,29 @@
-"""Attack success rate against budget, for the committed classifiers, written into metrics.json.
+"""Robust accuracy and attack success rates of the committed classifiers, written into metrics.json.
 
     python adversarial_example/evaluate_attacks.py --data-dir ../shared/cats_vs_dogs_128
 
-For every test photo the model classifies correctly, two attacks push it towards the other
-class with a budget of 1..8 counts (1/255 per pixel and channel):
+Every model is attacked on every test photo with a budget of 1..8 counts (1/255 per pixel and
+channel) by three attacks, weakest to strongest:
 
-* iterative: ``budget`` steps of exactly one count in the sign of the gradient (the notebook's
-  attack), re-computing the gradient after each step;
-* FGSM: one gradient, one jump of ``budget`` counts along its sign.
+* FGSM (Goodfellow et al. 2015): one gradient, one jump of ``budget`` counts along its sign;
+* iterative (Kurakin et al. 2017): ``budget`` steps of exactly one count in the sign of the
+  gradient (the notebook's attack), re-computing the gradient after each step;
+* PGD (Madry et al. 2018): from a random point of the budget's L-inf ball, 20 signed steps of
+  2.5 * budget / 20, projected back into the ball after each; 3 restarts.
 
-The success rate at a budget is the fraction of those photos whose predicted class flipped.
-Only numbers are written (the ``attack_success`` entry of ``models/metrics.json``); no image is
-saved. Without ``--data-dir`` the tensorflow-datasets test split of ``train_classifier.py`` is used.
+**Robust accuracy** at a budget is the fraction of *all* test photos still classified correctly
+after the attack (a photo misclassified to begin with counts as an error). The **success rate**
+is the fraction of the correctly classified photos whose prediction flips; its denominator is
+recorded. An adversarial image found for a smaller budget also lies within every larger budget,
+so PGD at a budget only attacks the photos that survived the budget below it.
+
+A **transfer** attack makes PGD perturbations on the undefended classifier and feeds them to
+each model: a defence that only hides its gradients (gradient masking, Athalye et al. 2018)
+falls to it.
+
+Only numbers are written (``robust_accuracy`` and ``attack_success`` in ``models/metrics.json``);
+no image is saved. Without ``--data-dir`` the tensorflow-datasets test split of
+``train_classifier.py`` is used.
 """
 
 from __future__ import annotations
@@ -27,16 +39,24 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 import tensorflow as tf
 from cats_dogs import (
+    CLASS_NAMES,
     ONE_COUNT,
     fgsm_attack,
     load_classifier,
     load_image_folder,
     load_tfds_splits,
+    pgd_attack,
     sign_attack,
 )
 
 HERE = Path(__file__).resolve().parent
-MODELS = {"classifier": "victim_cnn.keras", "robust_classifier": "victim_cnn_robust.keras"}
+MODELS = {
+    "classifier": "victim_cnn.keras",
+    "robust_classifier": "victim_cnn_robust.keras",
+    "pgd_classifier": "victim_cnn_pgd.keras",
+}
+PGD_STEPS, PGD_RESTARTS = 20, 3
+TRANSFER_BUDGETS = (2, 4, 8)
 
 
 def parse_args():
@@ -48,30 +68,77 @@ def parse_args():
     parser.add_argument("--max-budget", type=int, default=8, help="largest budget, in counts of 1/255")
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--seed", type=int, default=42, help="only for the tensorflow-datasets split")
+    parser.add_argument("--every", type=int, default=1, help="use every n-th test photo (a quick look)")
     return parser.parse_args()
 
 
-def success_rates(model, images, labels, budgets, batch_size):
-    """Iterative and FGSM success rates at each budget, over the correctly classified images."""
-    iterative_flipped = np.zeros(len(budgets))
-    fgsm_flipped = np.zeros(len(budgets))
-    attacked = 0
-    for start in range(0, len(labels), batch_size):
-        batch = tf.constant(images[start : start + batch_size], tf.float32) / 255.0
-        batch_labels = labels[start : start + batch_size]
-        correct = np.argmax(model.predict_on_batch(batch), axis=1) == batch_labels
-        if not correct.any():
-            continue
-        batch, target = tf.boolean_mask(batch, correct), 1 - batch_labels[correct]
-        attacked += len(target)
-        for name, steps, counts in (
-            ("iterative", sign_attack(model, batch, target, steps=len(budgets)), iterative_flipped),
-            ("fgsm", fgsm_attack(model, batch, target, [b * ONE_COUNT for b in budgets]), fgsm_flipped),
-        ):
-            for k, adversarial in enumerate(steps):
-                assert np.abs(adversarial - batch).max() <= budgets[k] * ONE_COUNT + 1e-6, name
-                counts[k] += np.sum(np.argmax(model.predict_on_batch(adversarial), axis=1) == target)
-    return attacked, iterative_flipped / attacked, fgsm_flipped / attacked
+def batches(indices, batch_size):
+    for start in range(0, len(indices), batch_size):
+        yield indices[start : start + batch_size]
+
+
+def as_float(images, index):
+    return tf.constant(images[index], tf.float32) / 255.0
+
+
+def predict(model, images):
+    return np.argmax(model.predict_on_batch(images), axis=1)
+
+
+def single_step_and_iterative(model, images, labels, correct, budgets, batch_size):
+    """Which photos FGSM and the iterative attack leave correct, per budget: two ``(budgets, n)`` masks."""
+    fgsm = np.zeros((len(budgets), len(labels)), bool)
+    iterative = np.zeros_like(fgsm)
+    for index in batches(np.flatnonzero(correct), batch_size):
+        batch, target = as_float(images, index), 1 - labels[index]
+        steps = sign_attack(model, batch, target, steps=max(budgets))
+        jumps = fgsm_attack(model, batch, target, [b * ONE_COUNT for b in budgets])
+        for k, budget in enumerate(budgets):
+            for attacked, survived in ((steps[budget - 1], iterative), (jumps[k], fgsm)):
+                assert np.abs(attacked - batch).max() <= budget * ONE_COUNT + 1e-6
+                survived[k, index] = predict(model, attacked) == labels[index]
+    return fgsm, iterative
+
+
+def pgd_survivors(model, images, labels, correct, budgets, batch_size):
+    """Which photos PGD (3 restarts) leaves correct, per budget: a ``(budgets, n)`` mask."""
+    robust = np.zeros((len(budgets), len(labels)), bool)
+    alive = correct.copy()
+    for k, budget in enumerate(budgets):
+        for restart in range(PGD_RESTARTS):
+            for index in batches(np.flatnonzero(alive), batch_size):
+                seed = 1_000_000 * budget + 1000 * restart + int(index[0])
+                attacked = pgd_attack(
+                    model, as_float(images, index), labels[index], budget * ONE_COUNT, PGD_STEPS, seed=seed
+                )
+                assert np.abs(attacked - as_float(images, index)).max() <= budget * ONE_COUNT + 1e-6
+                alive[index] &= predict(model, attacked) == labels[index]
+        robust[k] = alive
+    return robust
+
+
+def transfer_examples(source, images, labels, batch_size):
+    """PGD images made on ``source`` for each transfer budget (one restart)."""
+    made = {}
+    for budget in TRANSFER_BUDGETS:
+        parts = []
+        for index in batches(np.arange(len(labels)), batch_size):
+            parts.append(
+                pgd_attack(
+                    source,
+                    as_float(images, index),
+                    labels[index],
+                    budget * ONE_COUNT,
+                    PGD_STEPS,
+                    seed=budget * 7919 + int(index[0]),
+                ).numpy()
+            )
+        made[budget] = np.concatenate(parts)
+    return made
+
+
+def rounded(values):
+    return [round(float(v), 4) for v in values]
 
 
 def main():
@@ -82,36 +149,82 @@ def main():
     else:
         images, labels = load_tfds_splits(args.seed)[1]
         data = "tensorflow-datasets cats_vs_dogs, test split of train_classifier.py"
+    images, labels = images[:: args.every], labels[:: args.every]
     budgets = list(range(1, args.max_budget + 1))
-    results = {
+    robust_accuracy = {
+        "budgets_in_counts": budgets,
+        "data": data,
+        "test_images": int(len(labels)),
+        "definition": "fraction of all test photos classified correctly after the attack",
+        "pgd": f"{PGD_STEPS} steps of 2.5 * budget / {PGD_STEPS}, random start, {PGD_RESTARTS} restarts",
+        "transfer": {
+            "budgets_in_counts": list(TRANSFER_BUDGETS),
+            "made_on": "classifier",
+            "attack": f"PGD, {PGD_STEPS} steps from a random start, 1 restart",
+        },
+    }
+    success = {
         "budgets_in_counts": budgets,
         "data": data,
         "test_images": int(len(labels)),
         "success_rate": "fraction of correctly classified test photos whose predicted class flips",
     }
     metrics_path = args.model_dir / "metrics.json"
+    transfer = None
     for key, file in MODELS.items():
         path = args.model_dir / file
         if not path.exists():
             print(f"skipping {key}: {path} not found")
             continue
-        start = time.time()
-        attacked, iterative, fgsm = success_rates(
-            load_classifier(path), images, labels, budgets, args.batch_size
-        )
-        results[key] = {
-            "attacked_images": attacked,
-            "iterative": [round(float(x), 4) for x in iterative],
-            "fgsm": [round(float(x), 4) for x in fgsm],
+        model, start = load_classifier(path), time.time()
+        correct = np.zeros(len(labels), bool)
+        for index in batches(np.arange(len(labels)), args.batch_size):
+            correct[index] = predict(model, as_float(images, index)) == labels[index]
+        fgsm, iterative = single_step_and_iterative(model, images, labels, correct, budgets, args.batch_size)
+        pgd = pgd_survivors(model, images, labels, correct, budgets, args.batch_size)
+        if key == "classifier":
+            transfer = transfer_examples(model, images, labels, args.batch_size)
+        entry = {
+            "clean": round(float(correct.mean()), 4),
+            "fgsm": rounded(fgsm.mean(axis=1)),
+            "iterative": rounded(iterative.mean(axis=1)),
+            "pgd": rounded(pgd.mean(axis=1)),
+            "pgd_per_class": {
+                name: rounded(pgd[:, labels == k].mean(axis=1)) for k, name in enumerate(CLASS_NAMES)
+            },
         }
-        print(f"{key}: {attacked} correctly classified photos attacked in {time.time() - start:.0f} s")
-        print("  budget    " + " ".join(f"{b:>6}" for b in budgets))
-        print("  iterative " + " ".join(f"{x:6.1%}" for x in iterative))
-        print("  FGSM      " + " ".join(f"{x:6.1%}" for x in fgsm))
+        if transfer is not None:
+            entry["transfer"] = [
+                round(float(np.mean(predict_all(model, transfer[b], args.batch_size) == labels)), 4)
+                for b in TRANSFER_BUDGETS
+            ]
+        entry["seconds"] = round(time.time() - start)
+        robust_accuracy[key] = entry
+        attacked = int(correct.sum())
+        success[key] = {
+            "attacked_images": attacked,
+            **{
+                name: rounded(1 - mask[:, correct].sum(axis=1) / attacked)
+                for name, mask in (("iterative", iterative), ("fgsm", fgsm), ("pgd", pgd))
+            },
+        }
+        print(f"{key}: clean accuracy {correct.mean():.1%} ({attacked} photos), {entry['seconds']} s")
+        print("  robust accuracy at budget " + " ".join(f"{b:>6}" for b in budgets))
+        for name in ("fgsm", "iterative", "pgd"):
+            print(f"  {name:26}" + " ".join(f"{x:6.1%}" for x in entry[name]))
+        if "transfer" in entry:
+            print(f"  transfer from the classifier at {TRANSFER_BUDGETS}: {entry['transfer']}")
     metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
-    metrics["attack_success"] = results
+    metrics["robust_accuracy"] = robust_accuracy
+    metrics["attack_success"] = success
     metrics_path.write_text(json.dumps(metrics, indent=2) + "\n")
-    print(f"wrote attack_success into {metrics_path}")
+    print(f"wrote robust_accuracy and attack_success into {metrics_path}")
+
+
+def predict_all(model, images, batch_size):
+    return np.concatenate(
+        [predict(model, tf.constant(images[i : i + batch_size])) for i in range(0, len(images), batch_size)]
+    )
 
 
 if __name__ == "__main__":

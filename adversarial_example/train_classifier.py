@@ -27,7 +27,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras
 import numpy as np
 import tensorflow as tf
-from cats_dogs import CLASS_NAMES, build_classifier, load_image_folder, load_tfds_splits
+from cats_dogs import (
+    CLASS_NAMES,
+    ONE_COUNT,
+    build_classifier,
+    load_classifier,
+    load_image_folder,
+    load_tfds_splits,
+    pgd_attack,
+    pgd_steps,
+)
 
 HERE = Path(__file__).resolve().parent
 MODEL_DIR = HERE / "models"
@@ -46,6 +55,14 @@ def parse_args():
     parser.add_argument("--width", type=int, default=24, help="filters in the first convolution")
     parser.add_argument("--val-fraction", type=float, default=0.05, help="of train, for progress output")
     parser.add_argument("--max-budget", type=int, default=8, help="largest FGSM step in 1/255 counts")
+    parser.add_argument("--pgd-epochs", type=int, default=12, help="PGD fine-tuning epochs (0: skip)")
+    parser.add_argument("--pgd-epsilon", type=float, default=4, help="PGD training budget, in 1/255 counts")
+    parser.add_argument("--pgd-steps", type=int, default=5, help="PGD steps per training batch")
+    parser.add_argument(
+        "--reuse-victim",
+        action="store_true",
+        help="load the committed victim instead of training it (and skip FGSM fine-tuning)",
+    )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--out-dir", type=Path, default=MODEL_DIR)
     return parser.parse_args()
@@ -88,19 +105,31 @@ def evaluate(model, images, labels, batch_size=256):
     return float(np.mean(predicted == labels)), per_class
 
 
+def fine_tuning_setup(model, peak_rate, epochs, train, args):
+    """Adam with a cosine-decaying rate over all steps, built for the model's weights, and the loss."""
+    steps = epochs * int(np.ceil(len(train[1]) / args.batch_size))
+    optimizer = keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(peak_rate, steps))
+    optimizer.build(model.trainable_variables)
+    return optimizer, keras.losses.SparseCategoricalCrossentropy()
+
+
+def descend(model, optimizer, loss_fn, images, labels):
+    """One gradient step on ``images``, the model in training mode (batch statistics, dropout)."""
+    with tf.GradientTape() as tape:
+        loss = loss_fn(labels, model(images, training=True))
+    optimizer.apply_gradients(
+        zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables, strict=True)
+    )
+    return loss
+
+
 def adversarial_fine_tune(model, train, val, args):
     """FGSM adversarial training: half of every batch is replaced by its FGSM version.
 
     Each attacked image gets its own budget, 1..max_budget counts, so the defence covers the whole
     range the notebook evaluates.
     """
-    steps_per_epoch = int(np.ceil(len(train[1]) / args.batch_size))
-    schedule = keras.optimizers.schedules.CosineDecay(
-        args.learning_rate / 10, args.robust_epochs * steps_per_epoch
-    )
-    optimizer = keras.optimizers.Adam(schedule)
-    loss_fn = keras.losses.SparseCategoricalCrossentropy()
-    optimizer.build(model.trainable_variables)
+    optimizer, loss_fn = fine_tuning_setup(model, args.learning_rate / 10, args.robust_epochs, train, args)
 
     @tf.function
     def train_step(images, labels):
@@ -114,12 +143,7 @@ def adversarial_fine_tune(model, train, val, args):
             tape.gradient(attack_loss, to_attack)
         )
         mixed = tf.concat([clean, tf.clip_by_value(attacked, 0.0, 1.0)], axis=0)
-        with tf.GradientTape() as tape:
-            loss = loss_fn(labels, model(mixed, training=True))
-        optimizer.apply_gradients(
-            zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables, strict=True)
-        )
-        return loss
+        return descend(model, optimizer, loss_fn, mixed, labels)
 
     augment = augmenter(args.seed + 100)
     for epoch in range(args.robust_epochs):
@@ -132,6 +156,53 @@ def adversarial_fine_tune(model, train, val, args):
             f"clean val accuracy {val_accuracy:.4f} ({time.time() - start:.0f} s)",
             flush=True,
         )
+
+
+def robust_accuracy(model, images, labels, epsilon, steps, batch_size=100):
+    """Fraction of ``images`` still classified correctly under PGD (one random start)."""
+    correct = 0
+    for start in range(0, len(labels), batch_size):
+        batch = tf.constant(images[start : start + batch_size], tf.float32) / 255.0
+        batch_labels = labels[start : start + batch_size]
+        adversarial = pgd_attack(model, batch, batch_labels, epsilon, steps=steps, seed=start)
+        correct += int(np.sum(np.argmax(model.predict_on_batch(adversarial), axis=1) == batch_labels))
+    return correct / len(labels)
+
+
+def pgd_fine_tune(model, train, val, args):
+    """PGD adversarial training (Madry et al. 2018): every training image is replaced by its PGD
+    version (random start, ``pgd_steps`` steps of 2.5 * epsilon / steps), and the model learns
+    to classify those. Returns the weights of the epoch with the best validation robust accuracy
+    (PGD-10), which guards against robust overfitting (Rice et al. 2020).
+    """
+    epsilon = args.pgd_epsilon * ONE_COUNT
+    step_size = 2.5 * epsilon / args.pgd_steps
+    optimizer, loss_fn = fine_tuning_setup(model, args.learning_rate / 4, args.pgd_epochs, train, args)
+
+    @tf.function
+    def train_step(images, labels):
+        start = tf.clip_by_value(images + tf.random.uniform(tf.shape(images), -epsilon, epsilon), 0.0, 1.0)
+        attacked, _, _ = pgd_steps(model, images, labels, start, epsilon, step_size, args.pgd_steps)
+        return descend(model, optimizer, loss_fn, tf.stop_gradient(attacked), labels)
+
+    augment = augmenter(args.seed + 200)
+    best_weights, best_robust, history = model.get_weights(), -1.0, []
+    for epoch in range(args.pgd_epochs):
+        start, losses = time.time(), []
+        for images, labels in make_dataset(*train, args.batch_size, seed=args.seed + epoch, augment=augment):
+            losses.append(float(train_step(images, labels)))
+        clean, _ = evaluate(model, *val)
+        robust = robust_accuracy(model, *val, epsilon, steps=10)
+        history.append({"epoch": epoch + 1, "val_clean": round(clean, 4), "val_pgd10": round(robust, 4)})
+        print(
+            f"PGD epoch {epoch + 1}/{args.pgd_epochs}: loss {np.mean(losses):.4f}, validation clean "
+            f"{clean:.4f}, PGD-10 at {args.pgd_epsilon:g}/255 {robust:.4f} ({time.time() - start:.0f} s)",
+            flush=True,
+        )
+        if robust > best_robust:
+            best_weights, best_robust = model.get_weights(), robust
+    model.set_weights(best_weights)
+    return history
 
 
 def update_metrics(path, entries):
@@ -193,6 +264,38 @@ def main():
         flush=True,
     )
 
+    context = dict(
+        args=args, test=test, data_source=data_source, train_size=len(train[1]), val_size=len(val[1])
+    )
+    if args.reuse_victim:
+        model = load_classifier(args.out_dir / "victim_cnn.keras")
+    else:
+        model = train_victim(args, train, val, context)
+        if args.robust_epochs:
+            fgsm_fine_tune_and_save(model, train, val, args, context)
+    if args.pgd_epochs:
+        pgd = keras.models.clone_model(model)
+        pgd.set_weights(model.get_weights())
+        start = time.time()
+        history = pgd_fine_tune(pgd, train, val, args)
+        method = (
+            f"PGD adversarial fine-tuning of the classifier (Madry et al. 2018): every image attacked, "
+            f"epsilon {args.pgd_epsilon:g}/255, {args.pgd_steps} steps of 2.5 * epsilon / steps, "
+            "random start; weights of the epoch with the best validation PGD-10 accuracy"
+        )
+        save_and_record(
+            pgd,
+            "pgd_classifier",
+            "victim_cnn_pgd.keras",
+            time.time() - start,
+            args.pgd_epochs,
+            method=method,
+            validation_history=history,
+            **context,
+        )
+
+
+def train_victim(args, train, val, context):
     model = build_classifier(args.width)
     steps_per_epoch = int(np.ceil(len(train[1]) / args.batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate, args.epochs * steps_per_epoch)
@@ -206,29 +309,28 @@ def main():
         shuffle=False,  # the dataset reshuffles itself, seeded
         verbose=2,
     )
-    context = dict(
-        args=args, test=test, data_source=data_source, train_size=len(train[1]), val_size=len(val[1])
-    )
     save_and_record(model, "classifier", "victim_cnn.keras", time.time() - start, args.epochs, **context)
+    return model
 
-    if args.robust_epochs:
-        robust = keras.models.clone_model(model)
-        robust.set_weights(model.get_weights())
-        start = time.time()
-        adversarial_fine_tune(robust, train, val, args)
-        method = (
-            "FGSM adversarial fine-tuning of the classifier: half of each batch attacked with "
-            f"a random budget of 1..{args.max_budget}/255"
-        )
-        save_and_record(
-            robust,
-            "robust_classifier",
-            "victim_cnn_robust.keras",
-            time.time() - start,
-            args.robust_epochs,
-            method=method,
-            **context,
-        )
+
+def fgsm_fine_tune_and_save(model, train, val, args, context):
+    robust = keras.models.clone_model(model)
+    robust.set_weights(model.get_weights())
+    start = time.time()
+    adversarial_fine_tune(robust, train, val, args)
+    method = (
+        "FGSM adversarial fine-tuning of the classifier: half of each batch attacked with "
+        f"a random budget of 1..{args.max_budget}/255"
+    )
+    save_and_record(
+        robust,
+        "robust_classifier",
+        "victim_cnn_robust.keras",
+        time.time() - start,
+        args.robust_epochs,
+        method=method,
+        **context,
+    )
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from cats_dogs import (
     load_classifier,
     load_image,
     load_image_folder,
+    pgd_attack,
     read_image_uint8,
     sign_attack,
 )
@@ -140,6 +141,51 @@ def test_fgsm_jumps_the_whole_budget_in_one_direction(toy):
     np.testing.assert_allclose(jumps[1], np.clip(images + 4 * ONE_COUNT * np.sign(weights), 0, 1), atol=1e-6)
     assert np.abs(jumps[0] - images).max() <= ONE_COUNT + 1e-6
     assert jumps.min() >= 0.0 and jumps.max() <= 1.0
+
+
+@pytest.mark.parametrize("random_start", [False, True])
+def test_pgd_stays_in_the_ball_and_in_range(toy, random_start):
+    model, _, images = toy
+    epsilon = 3 * ONE_COUNT
+    labels = [0, 1, 0, 1, 0]
+    attacked = pgd_attack(
+        model, images, labels, epsilon, steps=4, restarts=2, random_start=random_start
+    ).numpy()
+    assert np.abs(attacked - images).max() <= epsilon + 1e-6
+    assert attacked.min() >= 0.0 and attacked.max() <= 1.0
+
+
+def test_pgd_without_random_start_is_the_iterative_attack(toy):
+    """Two classes: raising the loss of the true class is pushing towards the other one, with the
+    same gradient sign, so PGD from the clean image with one-count steps never does less."""
+    model, _, images = toy
+    labels = np.array([0, 1, 0, 1, 0])
+    pgd = pgd_attack(model, images, labels, 4 * ONE_COUNT, steps=4, step_size=ONE_COUNT, random_start=False)
+    iterative = sign_attack(model, images, 1 - labels, steps=4)[-1]
+    np.testing.assert_allclose(pgd.numpy(), iterative.numpy(), atol=1e-6)
+
+
+def test_pgd_from_a_random_start_reaches_the_corner_of_the_ball(toy):
+    """On the linear toy the best point of the L-inf ball is its corner against the true class;
+    ten steps of 2.5 epsilon / 10 reach it from any random start."""
+    model, weights, images = toy
+    epsilon = 4 * ONE_COUNT
+    labels = np.array([0, 1, 0, 1, 0])
+    attacked = pgd_attack(model, images, labels, epsilon, steps=10, restarts=3, seed=5).numpy()
+    towards_other = np.where(labels == 0, -1.0, 1.0)[:, None, None, None] * np.sign(weights)
+    np.testing.assert_allclose(attacked, np.clip(images + epsilon * towards_other, 0, 1), atol=1e-6)
+
+
+def test_pgd_random_start_is_deterministic_for_a_seed(toy):
+    model, _, images = toy
+
+    def attack(seed):  # a step too small to reach the corner, so the random start shows
+        return pgd_attack(
+            model, images, [0] * 5, 2 * ONE_COUNT, steps=1, step_size=0.1 * ONE_COUNT, seed=seed
+        )
+
+    np.testing.assert_array_equal(attack(3).numpy(), attack(3).numpy())
+    assert not np.array_equal(attack(3).numpy(), attack(4).numpy())
 
 
 # ---------------------------------------------------------------- committed classifiers
