@@ -1,6 +1,6 @@
 """Plotting helpers for adversarial_cats_dogs.ipynb: matplotlib boilerplate only.
 
-The GradientTape attack stays in the notebook; these functions take NumPy arrays:
+The GradientTape attack stays in the notebook. These functions take NumPy arrays:
 images (H, W, 3) in [0, 1] and probabilities (p_cat, p_dog).
 """
 
@@ -59,21 +59,22 @@ def image_row(images, probabilities, titles, suptitle=None, size=2.4):
     return fig
 
 
+def readable_text_color(rgb):
+    """Black or white, whichever contrasts more with a background colour (WCAG relative luminance)."""
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb[:3]]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    # Contrast with black is (L + 0.05) / 0.05, with white 1.05 / (L + 0.05): equal at L = 0.179.
+    return "black" if luminance > 0.179 else "white"
+
+
 def annotated_counts(ax, counts, title, cmap, vmin, vmax, signed=False):
     """A small patch of 8-bit values as a heatmap with each value written in its cell."""
-    ax.imshow(counts, cmap=cmap, vmin=vmin, vmax=vmax)
+    colormap, norm = plt.get_cmap(cmap), plt.Normalize(vmin, vmax)
+    ax.imshow(counts, cmap=colormap, norm=norm)
     for (row, col), value in np.ndenumerate(counts):
         text = f"{value:+d}" if signed and value else f"{value:d}"
-        shade = (value - vmin) / (vmax - vmin)
-        ax.text(
-            col,
-            row,
-            text,
-            ha="center",
-            va="center",
-            fontsize=7,
-            color="white" if shade < 0.35 or shade > 0.8 else "black",
-        )
+        color = readable_text_color(colormap(norm(value)))
+        ax.text(col, row, text, ha="center", va="center", fontsize=7, color=color)
     ax.set(xticks=[], yticks=[], title=title)
 
 
@@ -91,3 +92,37 @@ def success_curves(ax, budgets, curves, title):
 
 def predicted_name(probabilities):
     return CLASS_NAMES[int(np.argmax(probabilities))]
+
+
+def attack_animation(attacks, all_probabilities, labels):
+    """One column per attack: the image, its change from the original × 32, the confidence bar.
+
+    ``attacks`` holds one ``(steps + 1, H, W, 3)`` array per column, ``all_probabilities`` the
+    matching ``(steps + 1, 2)`` arrays. Returns ``(fig, update, frames)`` for ``gdtf.save_gif``.
+    """
+    fig, axes = plt.subplots(
+        3, len(attacks), figsize=(3.2 * len(attacks), 7.2), gridspec_kw={"height_ratios": [10, 10, 1]}
+    )
+    columns = []
+    for column, (images, label) in enumerate(zip(attacks, labels, strict=True)):
+        image_ax, change_ax, bar_ax = axes[:, column]
+        shown = image_ax.imshow(images[0])
+        change = change_ax.imshow(np.full_like(images[0], 0.5))
+        image_ax.set_title(label)
+        change_ax.set_title("change × 32", fontsize=9)
+        for ax in (image_ax, change_ax):
+            ax.set(xticks=[], yticks=[])
+        columns.append((images, shown, change, draw_confidence_bar(bar_ax, all_probabilities[column][0])))
+    step_text = fig.text(0.5, 0.01, "", ha="center", fontsize=11)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+
+    def update(step):
+        changed = [step_text]
+        step_text.set_text("original" if step == 0 else f"after step {step} (at most {step}/255 per value)")
+        for column, (images, shown, change, bar) in enumerate(columns):
+            shown.set_data(images[step])
+            change.set_data(np.clip(0.5 + 32 * (images[step] - images[0]), 0, 1))
+            changed += [shown, change, *update_confidence_bar(bar, all_probabilities[column][step])]
+        return changed
+
+    return fig, update, len(attacks[0])
