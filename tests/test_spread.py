@@ -12,11 +12,14 @@ from spread import (
     force_loss,
     force_loss_loops,
     min_angle_loss,
+    min_angle_variance_loss,
     nearest_angles,
     net_forces,
+    projected_step,
     random_unit_vectors,
     squared_distances,
     tangential,
+    tangential_gradient,
 )
 
 
@@ -68,3 +71,54 @@ def test_no_tangential_force_at_evenly_spaced_spokes():
 def test_coulomb_energy_of_a_tetrahedron():
     tetrahedron = tf.constant([[1, 1, 1], [1, -1, -1], [-1, 1, -1], [-1, -1, 1]], tf.float64) / math.sqrt(3)
     assert float(coulomb_energy(tetrahedron)) == pytest.approx(6 / math.sqrt(8 / 3), rel=1e-12)
+
+
+def test_min_angle_variance_loss_is_the_articles_weighted_sum_of_squares():
+    vectors = random_unit_vectors(20, 2, seed=2, dtype=tf.float64)
+    angles = nearest_angles(vectors).numpy()
+    expected = -angles.min() + 0.4 * np.sum((angles - angles.mean()) ** 2)
+    assert float(min_angle_variance_loss(vectors)) == pytest.approx(expected, rel=1e-12)
+    # 0.4 x the sum of squares is 0.4 * N = 8 times the variance for N = 20
+    assert float(min_angle_variance_loss(vectors, weight=0.05)) == pytest.approx(
+        -angles.min() + np.var(angles), rel=1e-12
+    )
+
+
+def test_spread_term_vanishes_when_evenly_spaced():
+    spokes = tf.constant(evenly_spaced(20))
+    assert float(min_angle_variance_loss(spokes)) == pytest.approx(-2 * math.pi / 20, rel=1e-9)
+
+
+def test_tangential_gradient_returns_the_loss_and_a_tangential_gradient():
+    vectors = random_unit_vectors(10, 3, seed=7, dtype=tf.float64)  # a constant tensor: must be watched
+    loss, gradient = tangential_gradient(coulomb_energy, vectors)
+    assert float(loss) == pytest.approx(float(coulomb_energy(vectors)), rel=1e-12)
+    np.testing.assert_allclose(np.sum(gradient * vectors, axis=1), 0.0, atol=1e-12)
+    np.testing.assert_allclose(gradient, -tangential(net_forces(vectors), vectors), rtol=1e-9, atol=1e-12)
+
+
+def test_projected_step_stays_on_the_sphere_and_caps_each_turn():
+    vectors = tf.Variable(random_unit_vectors(10, 3, seed=8, dtype=tf.float64))
+    before = vectors.numpy()
+    _, gradient = tangential_gradient(coulomb_energy, vectors)
+    rate = 0.05
+    projected_step(vectors, 1e6 * gradient, rate)  # a huge push: clipping must hold each turn to `rate`
+    np.testing.assert_allclose(np.linalg.norm(vectors.numpy(), axis=1), 1.0, rtol=1e-12)
+    turns = np.arccos(np.clip(np.sum(before * vectors.numpy(), axis=1), -1, 1))
+    assert np.all(turns <= rate + 1e-12) and np.all(turns > 0.9 * np.arctan(rate))
+
+
+def test_an_exact_duplicate_is_nan_in_the_loop_and_feels_no_force_vectorised():
+    vectors = random_unit_vectors(20, 2, seed=0)
+    duplicated = tf.tensor_scatter_nd_update(vectors, [[1]], vectors[:1])
+    assert np.isnan(float(force_loss_loops(duplicated)))  # (v_i - v_j) / d^3 = 0 / 0
+    np.testing.assert_array_equal(net_forces(duplicated)[:2], 0.0)
+    _, gradient = tangential_gradient(force_loss, duplicated)
+    assert np.all(np.isfinite(gradient))
+    np.testing.assert_array_equal(gradient[0], gradient[1])  # the copies move as one
+
+
+def test_coulomb_energy_of_an_octahedron():
+    octahedron = tf.constant(np.vstack([np.eye(3), -np.eye(3)]))
+    # 12 neighbouring pairs at distance sqrt(2), 3 opposite pairs at distance 2
+    assert float(coulomb_energy(octahedron)) == pytest.approx(12 / math.sqrt(2) + 3 / 2, rel=1e-12)
