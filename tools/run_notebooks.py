@@ -86,6 +86,7 @@ def execute_in_place(path: Path, timeout: int) -> list[tuple[int, str]]:
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
         record_timing=False,  # no per-cell timestamps: diffs show only real changes
+        coalesce_streams=True,  # one stdout block per cell, however the kernel chunked it
         # The kernel's own start-up warnings (e.g. "running over TCP without encryption")
         # go to this terminal, not into the notebook: keep them out of the progress output.
         extra_arguments=["--IPKernelApp.log_level=ERROR"],
