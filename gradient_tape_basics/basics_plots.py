@@ -1,0 +1,96 @@
+"""Plotting helpers for gradient_tape_basics.ipynb: matplotlib boilerplate only.
+
+The GradientTape code stays in the notebook (or in clipping.py, whose code the notebook shows);
+these functions take NumPy arrays and return figures or saved files.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from gdtf import save_gif
+
+
+def plot_curves(x, curves, xlabel="x", figsize=(8, 3)):
+    """One line per ``label: values`` item, with the legend beside the axes so it hides no curve."""
+    fig, ax = plt.subplots(figsize=figsize)
+    for label, values in curves.items():
+        ax.plot(x, values, label=label)
+    ax.set(xlabel=xlabel)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_clipping_losses(runs, steps, diverges_before, trained_below, title, bottom=5e-3, top=1e3):
+    """Loss per step on a log scale, one line per clipping mode, with the two thresholds of the claims.
+
+    A run that blew up leaves through the top of the axes, and a note says at which step its
+    loss stopped being finite.
+    """
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    for label, losses in runs.items():
+        (line,) = ax.plot(losses, label=f"clipping: {label}")
+        if len(losses) < steps:
+            ax.annotate(
+                f"loss no longer finite at step {len(losses)}",
+                xy=(len(losses), top),
+                xytext=(len(losses) + 10, top / 10),
+                color=line.get_color(),
+                fontsize=8,
+                arrowprops={"arrowstyle": "->", "color": line.get_color()},
+            )
+    ax.axvline(diverges_before, color="0.6", ls=":", lw=1)
+    ax.axhline(trained_below, color="0.6", ls="--", lw=1)
+    ax.set(yscale="log", ylim=(bottom, top), xlim=(0, steps), xlabel="step", ylabel="MSE (log scale)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_polynomial_fits(grid, truth, train_points, held_out_points, fits, ylim=(-2.5, 2.5)):
+    """Ground truth, training and held-out points, and one fitted curve per ``label: values`` item."""
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    ax.plot(grid, truth, color="black", ls="--", lw=1, label="ground truth sin(πx)")
+    ax.scatter(*held_out_points, s=12, facecolors="none", edgecolors="0.55", label="held-out points")
+    ax.scatter(*train_points, s=25, color="black", zorder=3, label="training points")
+    for label, values in fits.items():
+        ax.plot(grid, values, lw=2, label=label)
+    ax.set(xlabel="x", ylim=ylim)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def bandit_gif(probabilities, arm_means, name, frames=50, max_bytes=2_000_000):
+    """Animate a bandit policy: bar chart of the current probabilities beside their history."""
+    probabilities = np.asarray(probabilities)
+    arms = probabilities.shape[1]
+    shown = np.linspace(0, len(probabilities) - 1, frames).astype(int)
+    fig, (ax_bars, ax_lines) = plt.subplots(1, 2, figsize=(10, 3.6))
+    colors = plt.cm.tab10(np.arange(arms))
+    bars = ax_bars.bar(range(arms), probabilities[0], color=colors)
+    ax_bars.set(
+        ylim=(0, 1),
+        xticks=range(arms),
+        xticklabels=[f"arm {i}\nmean {m:.1f}" for i, m in enumerate(arm_means)],
+        ylabel="probability",
+    )
+    lines = [ax_lines.plot([], [], color=c, label=f"arm {i}")[0] for i, c in enumerate(colors)]
+    ax_lines.set(xlim=(0, len(probabilities) - 1), ylim=(0, 1), xlabel="training step", ylabel="probability")
+    ax_lines.legend(loc="center right", fontsize=8)
+    title = fig.suptitle("")
+    fig.tight_layout()
+
+    def update(frame):
+        step = shown[frame]
+        for bar, p in zip(bars, probabilities[step], strict=True):
+            bar.set_height(p)
+        for line, arm in zip(lines, probabilities.T, strict=True):
+            line.set_data(np.arange(step + 1), arm[: step + 1])
+        title.set_text(f"REINFORCE on a {arms}-armed bandit: step {step}")
+        return [*bars, *lines, title]
+
+    return save_gif(fig, update, frames, name, max_bytes=max_bytes)
