@@ -162,7 +162,7 @@ def pgd_attack(
     model,
     images,
     labels,
-    epsilon: float,
+    epsilon,
     steps: int = 20,
     step_size: float | None = None,
     restarts: int = 1,
@@ -176,11 +176,14 @@ def pgd_attack(
     steps of ``step_size`` (default ``2.5 * epsilon / steps``, Madry's choice) and projects back
     into the ball and into [0, 1] after each. Of the restarts, each image keeps the first that is
     misclassified, else the one with the highest loss. Returns the adversarial batch.
+    ``epsilon`` is one budget for the batch or one per image.
     """
     images = tf.convert_to_tensor(images, tf.float32)
     labels = tf.convert_to_tensor(labels, tf.int32)
-    epsilon = tf.constant(epsilon, tf.float32)
-    step_size = tf.constant(2.5 * float(epsilon) / steps if step_size is None else step_size, tf.float32)
+    epsilon = tf.convert_to_tensor(epsilon, tf.float32)
+    if epsilon.shape.rank:  # one budget per image
+        epsilon = tf.reshape(epsilon, [-1, 1, 1, 1])
+    step_size = 2.5 * epsilon / steps if step_size is None else tf.convert_to_tensor(step_size, tf.float32)
     generator = tf.random.Generator.from_seed(seed)
     best, best_loss, fooled = images, tf.fill(tf.shape(labels), -np.inf), tf.zeros_like(labels, tf.bool)
     for _ in range(restarts):

@@ -176,6 +176,16 @@ def test_pgd_from_a_random_start_reaches_the_corner_of_the_ball(toy):
     np.testing.assert_allclose(attacked, np.clip(images + epsilon * towards_other, 0, 1), atol=1e-6)
 
 
+def test_pgd_takes_one_budget_per_image(toy):
+    model, weights, images = toy
+    budgets = np.array([1, 2, 3, 4, 5]) * ONE_COUNT
+    labels = np.array([0, 1, 0, 1, 0])
+    attacked = pgd_attack(model, images, labels, budgets, steps=10).numpy()
+    towards_other = np.where(labels == 0, -1.0, 1.0)[:, None, None, None] * np.sign(weights)
+    expected = np.clip(images + budgets[:, None, None, None] * towards_other, 0, 1)
+    np.testing.assert_allclose(attacked, expected, atol=1e-6)
+
+
 def test_pgd_random_start_is_deterministic_for_a_seed(toy):
     model, _, images = toy
 
