@@ -1,9 +1,10 @@
-"""Import TensorFlow with one CPU numeric path and without its C++ start-up lines on stderr.
+"""Import TensorFlow with oneDNN off by default and without its C++ start-up lines on stderr.
 
 TensorFlow's CPU numerics depend on the machine: on recent Intel and AMD processors it switches
 oneDNN's kernels on by default, elsewhere they are off, and the two paths round differently.
 Unless you choose (``TF_ENABLE_ONEDNN_OPTS=1`` before starting Jupyter), the notebooks run with
-oneDNN off, the path every CPU has. Every claim in the notebooks is tested under both settings.
+oneDNN off, the kernels every CPU has. (Results can still differ in the last bits between
+machines.) Every claim in the notebooks is tested under both settings.
 
 Whatever the setting, TensorFlow's C++ core may print a few informational lines while it loads,
 before it reads ``TF_CPP_MIN_LOG_LEVEL``; they would land in the notebook as stderr output. This
