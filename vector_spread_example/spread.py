@@ -175,11 +175,11 @@ def log_riesz_energy(vectors, exponent):
     -log(smallest distance): its minimum becomes the Tammes configuration. Summing in logs
     (logsumexp) keeps it finite where 1/d^s would overflow (d = 0.7, s = 65536: over 10^10151).
     Each pair is counted twice (i, j and j, i): that adds log(2)/s and moves no minimum.
-    A leading batch axis holds several configurations; ``exponent`` broadcasts against the
+    A leading batch axis holds several configurations. ``exponent`` broadcasts against the
     (..., 1, 1) result, so each configuration may have its own s.
     """
     cosines = tf.matmul(vectors, vectors, transpose_b=True)
-    # |u - v|^2 = 2 - 2 u.v for unit vectors; the floor only touches the diagonal (u with itself).
+    # |u - v|^2 = 2 - 2 u.v for unit vectors. The floor is for the diagonal (u with itself), where it is ~0.
     log_distances = 0.5 * tf.math.log(tf.maximum(2.0 - 2.0 * cosines, 1e-12))
     log_terms = -exponent * log_distances
     no_self_pairs = tf.fill(tf.shape(log_terms)[:-1], tf.constant(-np.inf, log_terms.dtype))
@@ -206,7 +206,7 @@ def tammes_stages(
     dims: int = 3,
     *,
     starts: int = 12,
-    first_exponents=(1, 4, 16),
+    first_exponents=(4, 8, 16),
     max_exponent: float = TAMMES_MAX_EXPONENT,
     steps: int = 500,
     rate: float = 0.25,
@@ -215,8 +215,8 @@ def tammes_stages(
     """Descend log_riesz_energy from ``starts`` random starts at once, doubling s at each stage.
 
     Start k is random_unit_vectors(count, dims, seed + k) and begins at
-    s = first_exponents[k % len(first_exponents)]. Beginning at s = 1 passes through the Thomson
-    minimum; beginning higher skips it and can settle in another arrangement. Every stage runs
+    s = first_exponents[k % len(first_exponents)]. Beginning at s = 1 would pass through the
+    Thomson minimum, and from there N = 10 ends in a worse arrangement. Every stage runs
     ``steps`` steps from where the last one ended, then doubles s, up to ``max_exponent``. The
     step size, rate * count / s, shrinks as the energy grows steeper with s. Yields
     ``(exponents, vectors)`` after each stage, of shapes (starts,) and (starts, count, dims).
@@ -241,9 +241,9 @@ def tammes_spread(count: int, dims: int = 3, **settings) -> np.ndarray:
     can make it, as a (count, dims) float64 array.
 
     Runs tammes_stages (``settings`` are its keyword arguments) and keeps the start whose smallest
-    angle ends largest. Deterministic: the seeds are fixed. With the defaults, N = 2 to 12 and 24 in
-    3-D end within 0.001° of the published Tammes angles (N = 13 does not: it stops at 56.48°, the
-    optimum is 57.14°). In 32-D, ``rate=8`` with fewer starts and stages does better, and faster:
+    angle ends largest. Deterministic: the seeds are fixed. With the defaults, N = 2 to 12, 14 and
+    24 in 3-D end within 0.001° of the published Tammes angles. N = 13 does not: it stops at 56.48°,
+    the optimum is 57.14°. In 32-D, ``rate=8`` with fewer starts and stages does better, and faster:
     see benchmarks/tammes_speed.py.
     """
     _check_whole_number("count", count, 2)
