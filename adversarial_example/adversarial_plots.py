@@ -11,6 +11,16 @@ import numpy as np
 from cats_dogs import CLASS_NAMES
 
 CAT_COLOR, DOG_COLOR = "tab:red", "tab:blue"
+CHANGE_GAIN = 32  # changes are shown × 32: 4 counts × 32 = 128 of 255, from mid-grey to the end of the range
+
+
+def percent(probability):
+    """A probability as a percentage, without rounding 0.99994 up to a misleading "100.0%"."""
+    if probability >= 0.9995:
+        return ">99.9%"
+    if probability < 0.0005:
+        return "<0.1%"
+    return f"{probability:.1%}"
 
 
 def draw_confidence_bar(ax, probabilities):
@@ -32,8 +42,9 @@ def update_confidence_bar(artists, probabilities):
     cat_bar.set_width(p_cat)
     dog_bar.set_x(p_cat)
     dog_bar.set_width(1 - p_cat)
-    cat_text.set_text(f"cat {p_cat:.1%}" if p_cat >= 0.3 else "")
-    dog_text.set_text(f"dog {1 - p_cat:.1%}" if p_cat <= 0.7 else "")
+    p_dog = float(probabilities[1])
+    cat_text.set_text(f"cat {percent(p_cat)}" if p_cat >= 0.3 else "")
+    dog_text.set_text(f"dog {percent(p_dog)}" if p_cat <= 0.7 else "")
     return artists
 
 
@@ -90,18 +101,48 @@ def success_curves(ax, budgets, curves, title):
     ax.legend()
 
 
+def amplified_change(image, original):
+    """The change from ``original`` × CHANGE_GAIN, around mid-grey (0.5 = no change), clipped to [0, 1]."""
+    return np.clip(0.5 + CHANGE_GAIN * (np.asarray(image) - np.asarray(original)), 0, 1)
+
+
+def magnified_crops(original, attacked, region, scale=8):
+    """A region of the original and of the attacked image, and the change × 32, each value a block."""
+    rows, cols = np.asarray(original)[region].shape[:2]
+    width, height = cols * scale / 100, rows * scale / 100  # inches at 100 dpi: ``scale`` pixels per value
+    fig, axes = plt.subplots(1, 3, figsize=(3.2 * width, height + 0.65))
+    fig.subplots_adjust(left=0, right=1, bottom=0, top=height / (height + 0.65), wspace=0.1)
+    panels = (
+        (original[region], "original"),
+        (attacked[region], "attacked (4 steps)"),
+        (amplified_change(attacked, original)[region], f"change × {CHANGE_GAIN}"),
+    )
+    for ax, (pixels, title) in zip(axes, panels, strict=True):
+        ax.imshow(pixels, interpolation="nearest")
+        ax.set(xticks=[], yticks=[], title=title)
+    fig.suptitle(f"{rows}×{cols} values, each drawn as a block of {scale}×{scale} pixels")
+    return fig
+
+
 def predicted_name(probabilities):
     return CLASS_NAMES[int(np.argmax(probabilities))]
 
 
-def attack_animation(attacks, all_probabilities, labels):
+def attack_animation(attacks, all_probabilities, labels, hold=1):
     """One column per attack: the image, its change from the original × 32, the confidence bar.
 
     ``attacks`` holds one ``(steps + 1, H, W, 3)`` array per column, ``all_probabilities`` the
-    matching ``(steps + 1, 2)`` arrays. Returns ``(fig, update, frames)`` for ``gdtf.save_gif``.
+    matching ``(steps + 1, 2)`` arrays. The first and last steps are shown for ``hold`` frames each
+    (``gdtf.save_gif`` takes one frame rate). Returns ``(fig, update, frames)`` for ``save_gif``.
     """
+    last = len(attacks[0]) - 1
+    sequence = [0] * hold + list(range(1, last)) + [last] * hold
     fig, axes = plt.subplots(
-        3, len(attacks), figsize=(3.2 * len(attacks), 7.2), gridspec_kw={"height_ratios": [10, 10, 1]}
+        3,
+        len(attacks),
+        figsize=(3.2 * len(attacks), 7.2),
+        gridspec_kw={"height_ratios": [10, 10, 1]},
+        squeeze=False,  # a (3, columns) array even for one column
     )
     columns = []
     for column, (images, label) in enumerate(zip(attacks, labels, strict=True)):
@@ -109,20 +150,21 @@ def attack_animation(attacks, all_probabilities, labels):
         shown = image_ax.imshow(images[0])
         change = change_ax.imshow(np.full_like(images[0], 0.5))
         image_ax.set_title(label)
-        change_ax.set_title("change × 32", fontsize=9)
+        change_ax.set_title(f"change × {CHANGE_GAIN}", fontsize=9)
         for ax in (image_ax, change_ax):
             ax.set(xticks=[], yticks=[])
         columns.append((images, shown, change, draw_confidence_bar(bar_ax, all_probabilities[column][0])))
     step_text = fig.text(0.5, 0.01, "", ha="center", fontsize=11)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
 
-    def update(step):
+    def update(frame):
+        step = sequence[frame]
         changed = [step_text]
         step_text.set_text("original" if step == 0 else f"after step {step} (at most {step}/255 per value)")
         for column, (images, shown, change, bar) in enumerate(columns):
             shown.set_data(images[step])
-            change.set_data(np.clip(0.5 + 32 * (images[step] - images[0]), 0, 1))
+            change.set_data(amplified_change(images[step], images[0]))
             changed += [shown, change, *update_confidence_bar(bar, all_probabilities[column][step])]
         return changed
 
-    return fig, update, len(attacks[0])
+    return fig, update, len(sequence)

@@ -238,3 +238,41 @@ def test_committed_classifier_accuracy_on_shared_test_photos():
     model = load_classifier(MODEL_DIR / "victim_cnn.keras")
     predicted = np.argmax(model(tf.constant(images, tf.float32) / 255.0, training=False), axis=1)
     assert np.mean(predicted == labels) >= 0.8
+
+
+# ---------------------------------------------------------------- plot helpers
+
+
+def test_percent_never_rounds_a_probability_to_certainty():
+    from adversarial_plots import percent
+
+    assert percent(0.99994) == ">99.9%" and percent(0.9995) == ">99.9%"
+    assert percent(0.9994) == "99.9%" and percent(0.643) == "64.3%"
+    assert percent(0.00004) == "<0.1%" and percent(0.0005) == "0.1%"
+
+
+def test_amplified_change_is_grey_at_zero_and_saturates_at_four_counts():
+    from adversarial_plots import amplified_change
+
+    original = np.full((2, 2, 3), 0.5, np.float32)
+    shown = amplified_change(original + np.array([0, 1, -1], np.float32) * 4 * ONE_COUNT, original)
+    np.testing.assert_allclose(shown[..., 0], 0.5)
+    np.testing.assert_array_equal(shown[..., 1], 1.0)
+    np.testing.assert_array_equal(shown[..., 2], 0.0)
+
+
+def test_attack_animation_holds_the_first_and_last_steps():
+    import matplotlib.pyplot as plt
+    from adversarial_plots import attack_animation
+
+    steps = np.linspace(0, 4 * ONE_COUNT, 5, dtype=np.float32)[:, None, None, None] + np.zeros((5, 4, 4, 3))
+    probabilities = np.tile([[0.9, 0.1]], (5, 1))
+    fig, update, frames = attack_animation([steps], [probabilities], ["toy"], hold=3)
+    assert frames == 3 + 3 + 3  # the original 3 times, steps 1..3 once each, step 4 three times
+    texts = []
+    for frame in range(frames):
+        update(frame)
+        texts.append(fig.texts[-1].get_text())
+    plt.close(fig)
+    assert texts[:3] == ["original"] * 3
+    assert len(set(texts[-3:])) == 1 and texts[-1].startswith("after step 4")
