@@ -12,12 +12,12 @@ import numpy as np
 from gdtf import save_gif
 
 
-def plot_curves(x, curves, xlabel="x", figsize=(8, 3)):
+def plot_curves(x, curves, xlabel="x", ylabel=None, figsize=(8, 3)):
     """One line per ``label: values`` item, with the legend beside the axes so it hides no curve."""
     fig, ax = plt.subplots(figsize=figsize)
     for label, values in curves.items():
         ax.plot(x, values, label=label)
-    ax.set(xlabel=xlabel)
+    ax.set(xlabel=xlabel, ylabel=ylabel)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     fig.tight_layout()
     return fig
@@ -26,23 +26,44 @@ def plot_curves(x, curves, xlabel="x", figsize=(8, 3)):
 def plot_clipping_losses(runs, steps, diverges_before, trained_below, title, bottom=5e-3, top=1e3):
     """Loss per step on a log scale, one line per clipping mode, with the two thresholds of the claims.
 
-    A run that blew up leaves through the top of the axes, and a note says at which step its
-    loss stopped being finite.
+    A run that blew up leaves through the top of the axes. A note, placed right of the
+    ``diverges_before`` line so that the line does not cross it, says from which step its loss is
+    above the axes and at which step it stopped being finite.
     """
     fig, ax = plt.subplots(figsize=(8, 3.5))
     for label, losses in runs.items():
         (line,) = ax.plot(losses, label=f"clipping: {label}")
         if len(losses) < steps:
+            above = np.flatnonzero(losses > top)
+            if len(above):
+                first = int(above[0])
+                stays = bool(np.all(losses[first:] > top))
+                when = f"above 10³ from step {first}" if stays else f"first above 10³ at step {first}"
+            else:
+                first, when = len(losses) - 1, "below 10³ to the end"
             ax.annotate(
-                f"loss no longer finite at step {len(losses)}",
-                xy=(len(losses), top),
-                xytext=(len(losses) + 10, top / 10),
+                f"{when}, not finite at step {len(losses)}",
+                xy=(first, top),
+                xytext=(diverges_before + 0.04 * steps, top / 20),
                 color=line.get_color(),
                 fontsize=8,
-                arrowprops={"arrowstyle": "->", "color": line.get_color()},
+                va="center",
+                arrowprops={"arrowstyle": "->", "color": line.get_color(), "relpos": (0, 0.5)},
             )
-    ax.axvline(diverges_before, color="0.6", ls=":", lw=1)
-    ax.axhline(trained_below, color="0.6", ls="--", lw=1)
+    ax.axvline(
+        diverges_before,
+        color="0.6",
+        ls=":",
+        lw=1,
+        label=f"step {diverges_before} (diverged: not finite before it)",
+    )
+    ax.axhline(
+        trained_below,
+        color="0.6",
+        ls="--",
+        lw=1,
+        label=f"loss {trained_below} (trained: final loss below it)",
+    )
     ax.set(yscale="log", ylim=(bottom, top), xlim=(0, steps), xlabel="step", ylabel="MSE (log scale)")
     ax.set_title(title, fontsize=10)
     ax.legend(loc="upper right", fontsize=8)
@@ -58,17 +79,31 @@ def plot_polynomial_fits(grid, truth, train_points, held_out_points, fits, ylim=
     ax.scatter(*train_points, s=25, color="black", zorder=3, label="training points")
     for label, values in fits.items():
         ax.plot(grid, values, lw=2, label=label)
-    ax.set(xlabel="x", ylim=ylim)
+    ax.set(xlabel="x", ylabel="y", ylim=ylim)
+    ax.set_title(f"y axis cut at ±{ylim[1]}: a curve that leaves it is clipped", fontsize=9)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
 
 
-def bandit_gif(probabilities, arm_means, name, frames=50, max_bytes=2_000_000):
-    """Animate a bandit policy: bar chart of the current probabilities beside their history."""
+def bandit_gif(
+    probabilities, arm_means, name, every_step_until=40, stride=5, fps=10, hold_seconds=2, max_bytes=500_000
+):
+    """Animate a bandit policy: bar chart of the current probabilities beside their history.
+
+    The first ``every_step_until`` steps, where most happens, get a frame each. Later steps get one
+    frame every ``stride`` steps, and the final frame is repeated for ``hold_seconds``.
+    """
     probabilities = np.asarray(probabilities)
     arms = probabilities.shape[1]
-    shown = np.linspace(0, len(probabilities) - 1, frames).astype(int)
+    last = len(probabilities) - 1
+    shown = np.concatenate(
+        [
+            np.arange(every_step_until),
+            np.arange(every_step_until, last, stride),
+            np.full(hold_seconds * fps, last),
+        ]
+    )
     fig, (ax_bars, ax_lines) = plt.subplots(1, 2, figsize=(10, 3.6))
     colors = plt.cm.tab10(np.arange(arms))
     bars = ax_bars.bar(range(arms), probabilities[0], color=colors)
@@ -93,4 +128,4 @@ def bandit_gif(probabilities, arm_means, name, frames=50, max_bytes=2_000_000):
         title.set_text(f"REINFORCE on a {arms}-armed bandit: step {step}")
         return [*bars, *lines, title]
 
-    return save_gif(fig, update, frames, name, max_bytes=max_bytes)
+    return save_gif(fig, update, len(shown), name, fps=fps, max_bytes=max_bytes)

@@ -66,3 +66,9 @@ def test_global_norm_keeps_the_direction_and_per_tensor_bends_it():
 def test_no_clipping_leaves_the_gradients_alone():
     grads = [tf.constant([3.0, 4.0])]
     np.testing.assert_array_equal(clip_gradients(grads, "none")[0], grads[0])
+
+
+def test_per_tensor_clipping_of_k_large_tensors_reaches_c_sqrt_k():
+    k = 4
+    clipped = clip_gradients([tf.constant([5.0])] * k, "per-tensor norm")
+    assert float(tf.linalg.global_norm(clipped)) == pytest.approx(CLIP_NORM * np.sqrt(k), rel=1e-6)
