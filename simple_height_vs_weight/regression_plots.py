@@ -11,9 +11,22 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 POINT_STYLE = {"s": 14, "alpha": 0.6, "color": "tab:gray", "edgecolors": "none"}
-# A float32 loss near 96 lbs² is rounded to about 1e-5 lbs², so smaller excesses are noise.
-# They are drawn at this floor instead of dropping off the log axis.
+# The least-squares optimum, drawn the same way in every figure.
+OPTIMUM_STYLE = {"marker": "*", "color": "gold", "markersize": 16, "markeredgecolor": "black", "ls": "none"}
+BEST_LINE_STYLE = {"color": "0.35", "ls": "--", "lw": 1.5}
+# float32 resolves an MSE near 96 lbs² only to about 1e-5 lbs², so smaller excesses are rounding
+# noise. The plots floor every excess at this value instead of dropping it off the log axis.
 EXCESS_FLOOR = 1e-3
+# One colour, line style and head marker per optimizer of the race: overlapping paths stay apart.
+RACE_STYLES = [
+    ("tab:blue", "-", "o"),
+    ("tab:orange", "-", "s"),
+    ("tab:green", "--", "^"),
+    ("tab:red", "-", "D"),
+    ("tab:purple", ":", "v"),
+    ("tab:brown", "-.", "P"),
+    ("tab:pink", "--", "X"),
+]
 
 
 def draw_line(ax, slope, intercept, x_range, **style):
@@ -40,6 +53,20 @@ def loss_contours(ax, loss, slopes, intercepts, levels=25):
     return grid
 
 
+def excess_axis(ax, min_loss, top, iterations, iteration_scale="linear"):
+    """A log axis for the loss minus its minimum, with the 1%-of-the-minimum line dashed green."""
+    ax.axhline(0.01 * min_loss, color="tab:green", ls="--", label="1% of the minimum MSE")
+    if iteration_scale == "symlog":
+        ax.set_xscale("symlog", linthresh=1)  # iteration 0 (the start) stays on the axis
+    ax.set(
+        xlim=(0, iterations * 1.05),
+        ylim=(EXCESS_FLOOR / 5, top * 3),
+        yscale="log",
+        xlabel="iteration" + (" (symlog: linear to 1, log beyond)" if iteration_scale == "symlog" else ""),
+        ylabel="MSE − minimum (lbs²)",
+    )
+
+
 def fit_animation(
     heights,
     weights,
@@ -47,99 +74,138 @@ def fit_animation(
     min_loss,
     title,
     shown,
+    best_line,
     intercept_label="intercept",
     x_offset=0.0,
     iteration_scale="symlog",
+    show_previous=False,
 ):
     """Scatter with the current line (left) and the excess loss per iteration (right), for ``gdtf.save_gif``.
 
     ``history`` is an (iterations + 1, 3) array: row i holds [slope, intercept, loss] after i steps.
-    The model is ``weight = slope * (height - x_offset) + intercept``. One frame is drawn per entry of
-    ``shown`` (row indices, repeats allowed to hold a frame). The right panel plots the loss minus
-    ``min_loss`` on a log axis, so a loss stuck a few percent above the minimum stays visible.
+    The model is ``weight = slope * (height - x_offset) + intercept``, and ``best_line`` is the
+    least-squares (slope, intercept) in the same form, drawn dashed in every frame. One frame is drawn
+    per entry of ``shown`` (row indices, repeats allowed to hold a frame). A line outside the plotted
+    weights gets an arrow saying on which side. With ``show_previous`` the previous iteration's line
+    is drawn faintly, so a line hopping between two positions shows both. The right panel plots the
+    loss minus ``min_loss`` on a log axis, so a loss stuck a few percent above the minimum stays visible.
     """
     shown = np.asarray(shown)
-    fig, (ax_fit, ax_loss) = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig, (ax_fit, ax_loss) = plt.subplots(1, 2, figsize=(10, 3.9))
     fig.suptitle(title)
     ax_fit.scatter(heights, weights, **POINT_STYLE)
-    x_range = (heights.min() - 1, heights.max() + 1)
-    line = draw_line(ax_fit, 0.0, 0.0, x_range, color="tab:blue", lw=2)
-    ax_fit.set(
-        xlim=x_range,
-        ylim=(weights.min() - 30, weights.max() + 30),
-        xlabel="height (in)",
-        ylabel="weight (lbs)",
+    x_range = np.array((heights.min() - 1, heights.max() + 1))
+    y_range = (weights.min() - 30, weights.max() + 30)
+    best = draw_line(ax_fit, best_line[0], best_line[1] - best_line[0] * x_offset, x_range, **BEST_LINE_STYLE)
+    previous = ax_fit.plot([], [], color="tab:blue", lw=1, alpha=0.35, label="previous iteration")[0]
+    line = ax_fit.plot([], [], color="tab:blue", lw=2, label="this iteration")[0]
+    ax_fit.set(xlim=x_range, ylim=y_range, xlabel="height (in)", ylabel="weight (lbs)")
+    best.set_label("least squares")
+    ax_fit.legend(
+        handles=[line, previous, best] if show_previous else [line, best], loc="lower right", fontsize=8
     )
-    label = ax_fit.text(0.03, 0.95, "", transform=ax_fit.transAxes, va="top", family="monospace")
+    label = ax_fit.text(0.03, 0.95, "", transform=ax_fit.transAxes, va="top", family="monospace", fontsize=9)
+    off_axes = ax_fit.text(
+        0.5, 0.5, "", transform=ax_fit.transAxes, ha="center", color="tab:blue", fontweight="bold"
+    )
 
     iterations = np.arange(len(history))
     excess = np.maximum(history[:, 2] - min_loss, EXCESS_FLOOR)
-    ax_loss.axhline(0.01 * min_loss, color="tab:green", ls="--", label="1% of the minimum MSE")
+    excess_axis(ax_loss, min_loss, excess.max(), iterations[-1], iteration_scale)
     ax_loss.plot(iterations, excess, color="tab:blue", alpha=0.25)
     (trace,) = ax_loss.plot([], [], color="tab:blue", lw=2, label="MSE − minimum")
     (marker,) = ax_loss.plot([], [], "o", color="tab:blue")
-    if iteration_scale == "symlog":
-        ax_loss.set_xscale("symlog", linthresh=1)  # iteration 0 (the start) stays on the axis
-    ax_loss.set(
-        xlim=(0, iterations[-1] * 1.05),
-        ylim=(min(excess.min(), 0.01 * min_loss) / 5, excess.max() * 3),
-        yscale="log",
-        xlabel="iteration",
-        ylabel="MSE − minimum (lbs²)",
-    )
-    ax_loss.legend(loc="upper right")
+    ax_loss.legend(loc="upper right", fontsize=9)
     fig.tight_layout()
+
+    def ys(row):
+        return row[0] * (x_range - x_offset) + row[1]
 
     def update(frame):
         i = shown[frame]
         slope, intercept, loss = history[i]
-        xs = np.array(x_range)
-        line.set_data(xs, slope * (xs - x_offset) + intercept)
+        line.set_data(x_range, ys(history[i]))
+        if show_previous and i > 0:
+            previous.set_data(x_range, ys(history[i - 1]))
+        else:
+            previous.set_data([], [])
+        if ys(history[i]).max() < y_range[0]:
+            off_axes.set(text="▼ the line is below the plot", x=0.03, y=0.03, ha="left", va="bottom")
+        elif ys(history[i]).min() > y_range[1]:
+            off_axes.set(text="▲ the line is above the plot", x=0.97, y=0.97, ha="right", va="top")
+        else:
+            off_axes.set(text="")
         label.set_text(
-            f"{'iteration':13}{i:>7}\n{'slope':13}{slope:7.2f}\n"
-            f"{intercept_label:13}{intercept:7.1f}\n{'MSE − min':13}{loss - min_loss:7.2f}"
+            f"{'iteration':13}{i:>10}\n{'slope':13}{slope:10.2f}\n"
+            f"{intercept_label:13}{intercept:10.1f}\n{'MSE − min':13}{loss - min_loss:>10,.2f}"
         )
         trace.set_data(iterations[: i + 1], excess[: i + 1])
         marker.set_data([i], [excess[i]])
-        return line, label, trace, marker
+        return previous, line, off_axes, label, trace, marker
 
     return fig, update, len(shown)
 
 
-def race_animation(loss, paths, optimum, title, shown, ylabel):
-    """Every optimizer's path on one contour plot of ``loss``, all moving together, for ``gdtf.save_gif``.
+def race_animation(loss, histories, optimum, min_loss, title, shown, ylabel, front=()):
+    """Every optimizer's path on the loss surface (left) and its excess loss (right), for ``gdtf.save_gif``.
 
-    ``paths`` maps a label to an (iterations + 1, 2) array of [slope, intercept] after each step.
-    One frame is drawn per entry of ``shown`` (row indices). Each trail includes every iteration
-    up to the frame's, and the plotted area holds every point of every path, so skipped frames
-    hide nothing.
+    ``histories`` maps a label to an (iterations + 1, 3) array of [slope, intercept, loss] after
+    each step. One frame is drawn per entry of ``shown`` (row indices, repeats allowed to hold a
+    frame). Each trail includes every iteration up to the frame's, and the plotted area holds every
+    point of every path, so skipped frames hide nothing. The left panel has equal scales on both
+    axes, so the contours have their true shape. Labels in ``front`` are drawn above the others.
     """
-    everything = np.concatenate([np.asarray(p) for p in paths.values()])
+    paths = {name: np.asarray(h)[:, :2] for name, h in histories.items()}
+    everything = np.concatenate(list(paths.values()))
     low = np.minimum(everything.min(axis=0), optimum)
     high = np.maximum(everything.max(axis=0), optimum)
-    pad = 0.05 * (high - low)
-    slopes = np.linspace(low[0] - pad[0], high[0] + pad[0], 200)
-    intercepts = np.linspace(low[1] - pad[1], high[1] + pad[1], 200)
+    pad = 0.05 * (high - low).max()
+    slopes = np.linspace(low[0] - pad, high[0] + pad, 200)
+    intercepts = np.linspace(low[1] - pad, high[1] + pad, 200)
+    width_ratio = (slopes[-1] - slopes[0]) / (intercepts[-1] - intercepts[0])
 
-    fig, ax = plt.subplots(figsize=(10, 6))
-    loss_contours(ax, loss, slopes, intercepts)
-    ax.plot(*optimum, marker="*", color="white", markersize=16, markeredgecolor="black", zorder=5)
-    colors = plt.cm.tab10(np.arange(len(paths)))
-    lines, heads = [], []
-    for name, color in zip(paths, colors, strict=True):
-        lines.append(ax.plot([], [], color=color, lw=1.8, label=name)[0])
-        heads.append(ax.plot([], [], "o", color=color, markeredgecolor="black")[0])
-    ax.set(xlabel="slope (lbs per inch)", ylabel=ylabel, title=title)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
-    counter = ax.text(0.02, 0.97, "", transform=ax.transAxes, va="top", color="white", family="monospace")
+    fig, (ax_path, ax_loss) = plt.subplots(
+        1, 2, figsize=(11, 6.2), gridspec_kw={"width_ratios": [1.25 * width_ratio, 1]}
+    )
+    fig.suptitle(title)
+    loss_contours(ax_path, loss, slopes, intercepts)
+    ax_path.plot(*optimum, **OPTIMUM_STYLE, zorder=5)
+    ax_path.set(xlabel="slope (lbs per inch)", ylabel=ylabel, title="paths (equal scales)")
+    ax_path.set_aspect("equal")
+    counter = ax_path.text(
+        0.04, 0.98, "", transform=ax_path.transAxes, va="top", color="white", family="monospace"
+    )
+
+    iterations = np.arange(len(next(iter(histories.values()))))
+    excesses = {
+        name: np.maximum(np.asarray(h)[:, 2] - min_loss, EXCESS_FLOOR) for name, h in histories.items()
+    }
+    excess_axis(ax_loss, min_loss, max(e.max() for e in excesses.values()), iterations[-1])
+    ax_loss.set_title("loss (log scale)")
+
+    artists = []  # (zorder, artist): blitting draws them in this order, so the front ones go last
+    for rank, (name, (color, style, head)) in enumerate(zip(histories, RACE_STYLES, strict=True)):
+        width, zorder = (2.6, 10) if name in front else (1.6, rank)
+        trail = ax_path.plot([], [], color=color, ls=style, lw=width)[0]
+        dot = ax_path.plot([], [], head, color=color, markeredgecolor="black", ms=8)[0]
+        trace = ax_loss.plot([], [], color=color, ls=style, lw=width, label=name)[0]
+        now = ax_loss.plot([], [], head, color=color, markeredgecolor="black", ms=7)[0]
+        artists.append((zorder, name, trail, dot, trace, now))
+    artists.sort(key=lambda entry: entry[0])
+    ax_loss.legend(loc="upper right", fontsize=9)
     fig.tight_layout()
 
     def update(frame):
         i = shown[frame]
-        for line, head, path in zip(lines, heads, paths.values(), strict=True):
-            line.set_data(path[: i + 1, 0], path[: i + 1, 1])
-            head.set_data([path[i, 0]], [path[i, 1]])
+        moving = []
+        for _, name, trail, dot, trace, now in artists:
+            path, excess = paths[name], excesses[name]
+            trail.set_data(path[: i + 1, 0], path[: i + 1, 1])
+            dot.set_data([path[i, 0]], [path[i, 1]])
+            trace.set_data(iterations[: i + 1], excess[: i + 1])
+            now.set_data([i], [excess[i]])
+            moving += [trail, dot, trace, now]
         counter.set_text(f"iteration {i}")
-        return [*lines, *heads, counter]
+        return [*moving, counter]
 
     return fig, update, len(shown)
