@@ -201,7 +201,7 @@ def test_pgd_random_start_is_deterministic_for_a_seed(toy):
 # ---------------------------------------------------------------- committed classifiers
 
 
-@pytest.mark.parametrize("name", ["victim_cnn.keras", "victim_cnn_robust.keras"])
+@pytest.mark.parametrize("name", ["victim_cnn.keras", "victim_cnn_robust.keras", "victim_cnn_pgd.keras"])
 def test_committed_model_is_small_and_loads_in_safe_mode(name):
     path = MODEL_DIR / name
     assert path.stat().st_size <= 20 * 2**20
