@@ -52,7 +52,7 @@ def median_seconds(function, repeats, warmup=1):
 
 
 def loop_vs_vectorised(count=20, dims=2):
-    """The notebook's section 10, one change at a time: loop -> vectorised -> tf.function."""
+    """The notebook's section 12, one change at a time: loop -> vectorised -> tf.function."""
     tf = _setup()
     from spread import force_loss, force_loss_loops, random_unit_vectors, tangential_gradient
 

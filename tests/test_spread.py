@@ -73,12 +73,13 @@ def test_coulomb_energy_of_a_tetrahedron():
     assert float(coulomb_energy(tetrahedron)) == pytest.approx(6 / math.sqrt(8 / 3), rel=1e-12)
 
 
-def test_min_angle_variance_loss_is_the_articles_weighted_sum_of_squares():
+def test_min_angle_variance_loss_is_the_original_loss_divided_by_its_angle_weight():
     vectors = random_unit_vectors(20, 2, seed=2, dtype=tf.float64)
     angles = nearest_angles(vectors).numpy()
-    expected = -angles.min() + 0.4 * np.sum((angles - angles.mean()) ** 2)
-    assert float(min_angle_variance_loss(vectors)) == pytest.approx(expected, rel=1e-12)
-    # 0.4 x the sum of squares is 0.4 * N = 8 times the variance for N = 20
+    sum_of_squares = np.sum((angles - angles.mean()) ** 2)
+    original = 0.7 * angles.min() - 0.3 * sum_of_squares  # maximised in the original repository
+    assert float(min_angle_variance_loss(vectors)) == pytest.approx(-original / 0.7, rel=1e-12)
+    # weight w on the sum of squares is w * N times the variance: 0.05 * 20 = 1 for N = 20
     assert float(min_angle_variance_loss(vectors, weight=0.05)) == pytest.approx(
         -angles.min() + np.var(angles), rel=1e-12
     )
