@@ -168,3 +168,48 @@ def attack_animation(attacks, all_probabilities, labels, hold=1):
         return changed
 
     return fig, update, len(sequence)
+
+
+ATTACK_STYLES = {
+    "fgsm": ("FGSM (one step)", {"marker": "s", "ls": "--", "color": "tab:orange"}),
+    "iterative": ("iterative (one count per step)", {"marker": "o", "color": "tab:purple"}),
+    "pgd": ("PGD-20, 3 restarts", {"marker": "^", "color": "black"}),
+}
+
+
+def robust_accuracy_panels(robust, models, training_budget=None):
+    """One panel per model: accuracy on all test photos against the attack budget, per attack."""
+    budgets = [0, *robust["budgets_in_counts"]]
+    fig, axes = plt.subplots(1, len(models), figsize=(4.2 * len(models), 3.8), sharey=True)
+    for ax, (key, title) in zip(axes, models.items(), strict=True):
+        entry = robust[key]
+        for attack, (label, style) in ATTACK_STYLES.items():
+            ax.plot(budgets, [entry["clean"], *entry[attack]], label=label, **style)
+        if training_budget is not None:
+            ax.axvline(training_budget, color="grey", lw=0.8, ls=":")
+        ax.axhline(0.5, color="grey", lw=0.8)
+        ax.set(title=title, xlabel="budget (counts of 1/255)", xticks=budgets, ylim=(0, 1))
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel(f"accuracy on all {robust['test_images']:,} test photos")
+    axes[0].yaxis.set_major_formatter(plt.FuncFormatter(lambda y, _: f"{y:.0%}"))
+    axes[-1].legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def saliency_grid(images, gradients_by_model, titles):
+    """Each photo (rows) next to the size of each model's input gradient (columns), per pixel."""
+    columns = 1 + len(gradients_by_model)
+    fig, axes = plt.subplots(len(images), columns, figsize=(2.6 * columns, 2.6 * len(images)))
+    for row, image in enumerate(images):
+        axes[row, 0].imshow(image)
+        for column, (name, gradients) in enumerate(gradients_by_model.items(), start=1):
+            magnitude = np.abs(gradients[row]).sum(axis=-1)
+            axes[row, column].imshow(magnitude / np.percentile(magnitude, 99), cmap="gray", vmin=0, vmax=1)
+            if row == 0:
+                axes[row, column].set_title(name, fontsize=10)
+        axes[row, 0].set_title(titles[row], fontsize=10)
+    for ax in axes.flat:
+        ax.set(xticks=[], yticks=[])
+    fig.tight_layout()
+    return fig

@@ -222,10 +222,25 @@ def test_metrics_json_records_accuracy_and_curves():
     assert metrics["classifier"]["test_images"] == 2000
     curves = metrics["attack_success"]
     assert curves["budgets_in_counts"] == list(range(1, 9))
-    for key in ("classifier", "robust_classifier"):
-        for method in ("iterative", "fgsm"):
+    for key in ("classifier", "robust_classifier", "pgd_classifier"):
+        for method in ("iterative", "fgsm", "pgd"):
             assert len(curves[key][method]) == 8
             assert all(0.0 <= rate <= 1.0 for rate in curves[key][method])
+
+
+@pytest.mark.parametrize("key", ["classifier", "robust_classifier", "pgd_classifier"])
+def test_metrics_json_records_robust_accuracy(key):
+    metrics = json.loads((MODEL_DIR / "metrics.json").read_text())
+    robust = metrics["robust_accuracy"]
+    assert robust["test_images"] == 2000 and robust["budgets_in_counts"] == list(range(1, 9))
+    entry = robust[key]
+    assert entry["clean"] == pytest.approx(metrics[key]["test_accuracy"], abs=1e-4)
+    for attack in ("fgsm", "iterative", "pgd"):
+        assert len(entry[attack]) == 8 and all(0.0 <= a <= entry["clean"] for a in entry[attack])
+    # PGD only attacks the photos that survived the budget below, so its curve cannot rise.
+    assert all(np.diff(entry["pgd"]) <= 0)
+    assert set(entry["pgd_per_class"]) == {"cat", "dog"}
+    assert len(entry["transfer"]) == len(robust["transfer"]["budgets_in_counts"])
 
 
 @pytest.mark.skipif(
