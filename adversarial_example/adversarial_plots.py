@@ -173,20 +173,23 @@ def attack_animation(attacks, all_probabilities, labels, hold=1):
 ATTACK_STYLES = {
     "fgsm": ("FGSM (one step)", {"marker": "s", "ls": "--", "color": "tab:orange"}),
     "iterative": ("iterative (one count per step)", {"marker": "o", "color": "tab:purple"}),
-    "pgd": ("PGD-20, 3 restarts", {"marker": "^", "color": "black"}),
+    "pgd": ("PGD-20, 3 restarts per budget, cumulative", {"marker": "^", "color": "black"}),
 }
 
 
-def robust_accuracy_panels(robust, models, training_budget=None):
-    """One panel per model: accuracy on all test photos against the attack budget, per attack."""
+def robust_accuracy_panels(robust, models, training_budgets=None):
+    """One panel per model: accuracy on all test photos against the attack budget, per attack.
+
+    ``training_budgets`` maps a model to the budget it was trained for, marked by a dotted line.
+    """
     budgets = [0, *robust["budgets_in_counts"]]
     fig, axes = plt.subplots(1, len(models), figsize=(4.2 * len(models), 3.8), sharey=True)
     for ax, (key, title) in zip(axes, models.items(), strict=True):
         entry = robust[key]
         for attack, (label, style) in ATTACK_STYLES.items():
             ax.plot(budgets, [entry["clean"], *entry[attack]], label=label, **style)
-        if training_budget is not None:
-            ax.axvline(training_budget, color="grey", lw=0.8, ls=":")
+        if key in (training_budgets or {}):
+            ax.axvline(training_budgets[key], color="grey", lw=0.8, ls=":")
         ax.axhline(0.5, color="grey", lw=0.8)
         ax.set(title=title, xlabel="budget (counts of 1/255)", xticks=budgets, ylim=(0, 1))
         ax.grid(alpha=0.3)
