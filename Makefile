@@ -25,6 +25,7 @@ lint: $(STAMP)
 benchmark: $(STAMP)
 	$(PY) benchmarks/notebook_times.py
 	$(PY) benchmarks/vector_spread_speed.py
+	$(PY) benchmarks/tammes_speed.py
 
 env: $(STAMP)
 
