@@ -85,6 +85,13 @@ def predict(model, images):
     return np.argmax(model.predict_on_batch(images), axis=1)
 
 
+def predict_all(model, images, batch_size):
+    """Predicted classes of a float image array, in batches."""
+    return np.concatenate(
+        [predict(model, tf.constant(images[i : i + batch_size])) for i in range(0, len(images), batch_size)]
+    )
+
+
 def single_step_and_iterative(model, images, labels, correct, budgets, batch_size):
     """Which photos FGSM and the iterative attack leave correct, per budget: two ``(budgets, n)`` masks."""
     fgsm = np.zeros((len(budgets), len(labels)), bool)
@@ -108,10 +115,9 @@ def pgd_survivors(model, images, labels, correct, budgets, batch_size):
         for restart in range(PGD_RESTARTS):
             for index in batches(np.flatnonzero(alive), batch_size):
                 seed = 1_000_000 * budget + 1000 * restart + int(index[0])
-                attacked = pgd_attack(
-                    model, as_float(images, index), labels[index], budget * ONE_COUNT, PGD_STEPS, seed=seed
-                )
-                assert np.abs(attacked - as_float(images, index)).max() <= budget * ONE_COUNT + 1e-6
+                batch = as_float(images, index)
+                attacked = pgd_attack(model, batch, labels[index], budget * ONE_COUNT, PGD_STEPS, seed=seed)
+                assert np.abs(attacked - batch).max() <= budget * ONE_COUNT + 1e-6
                 alive[index] &= predict(model, attacked) == labels[index]
         robust[k] = alive
     return robust
@@ -219,12 +225,6 @@ def main():
     metrics["attack_success"] = success
     metrics_path.write_text(json.dumps(metrics, indent=2) + "\n")
     print(f"wrote robust_accuracy and attack_success into {metrics_path}")
-
-
-def predict_all(model, images, batch_size):
-    return np.concatenate(
-        [predict(model, tf.constant(images[i : i + batch_size])) for i in range(0, len(images), batch_size)]
-    )
 
 
 if __name__ == "__main__":
