@@ -10,13 +10,18 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint benchmark env clean-env
+.PHONY: run test stress lint benchmark env clean-env
 
 run: $(STAMP)
 	$(PY) tools/run_notebooks.py
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# Every notebook under nbval with seeds shifted, one thread per op and both oneDNN settings
+# (tools/stress.py); STRESS_ARGS="--config shift1-onednn0" runs one configuration.
+stress: $(STAMP)
+	$(PY) tools/stress.py $(STRESS_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

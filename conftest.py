@@ -4,6 +4,10 @@ import os
 import shutil
 import tempfile
 
+import pytest
+
+from gdtf.stress import StressSettingError, check_settings
+
 _output_dir = None
 
 
@@ -12,6 +16,10 @@ def pytest_configure(config):
     # temporary folder instead of over the committed ones (see gdtf.outputs),
     # so `git status` stays clean after `make test`. Kernels inherit the variable.
     global _output_dir
+    try:
+        check_settings()  # a bad GDTF_SEED_SHIFT stops here, in one line, before any kernel starts
+    except StressSettingError as error:
+        pytest.exit(str(error), returncode=2)
     if "GDTF_OUTPUT_DIR" not in os.environ:
         _output_dir = tempfile.mkdtemp(prefix="gdtf-test-outputs-")
         os.environ["GDTF_OUTPUT_DIR"] = _output_dir

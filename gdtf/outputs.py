@@ -87,38 +87,69 @@ def save_gif(
     return path
 
 
+# One size budget for every committed GIF: a single notebook output stays under ~500 KB, the
+# limit past which renderers (GitHub, nbviewer) start to struggle. save_gif raises past it.
+GIF_BUDGET_BYTES = 480_000
+
+
 class EmbeddedImage:
     """A saved image, embedded in the notebook as an HTML ``<img>`` with a base64 data URI.
 
-    Jupyter, VS Code, nbviewer and nbconvert's HTML export all show HTML outputs, and a data URI
-    keeps the image inside the ``.ipynb``. GIFs need this: nbconvert (and so nbviewer) has no
-    ``image/gif`` in its display priority and would print the text fallback instead of the
-    animation.
+    JupyterLab, classic Jupyter, nbviewer and nbconvert's HTML export show HTML outputs, and a
+    data URI keeps the image inside the ``.ipynb``. GIFs need this: nbconvert (and so nbviewer)
+    has no ``image/gif`` in its display priority and would print the text fallback instead of
+    the animation. ``description`` is the image's alt text (what a screen reader says) and the
+    plain-text fallback, which viewers that skip HTML (VS Code's Restricted Mode) show instead.
     """
 
     MIME_TYPES = {".gif": "image/gif", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 
-    def __init__(self, path: Path, width: int | None = None):
+    def __init__(self, path: Path, description: str | None = None, width: int | None = None):
         self.path = Path(path)
         if self.path.suffix.lower() not in self.MIME_TYPES:
             raise ValueError(f"{self.path}: can only embed {', '.join(self.MIME_TYPES)} images")
         if not self.path.is_file():
             raise FileNotFoundError(f"image to embed not found: {self.path}")
+        if description is not None and len(description.strip()) < 10:
+            raise ValueError(f"{self.path.name}: describe the image in words, got {description!r}")
+        self.description = description.strip() if description else None
         self.width = width
+
+    @property
+    def kind(self) -> str:
+        return "Animation" if self.path.suffix.lower() == ".gif" else "Figure"
 
     def _repr_html_(self) -> str:
         mime = self.MIME_TYPES[self.path.suffix.lower()]
         data = base64.b64encode(self.path.read_bytes()).decode("ascii")
         size = f' width="{self.width}"' if self.width else ""
-        return f'<img src="data:{mime};base64,{data}" alt="{html.escape(self.path.name)}"{size}/>'
+        alt = html.escape(self.description or self.path.name, quote=True)
+        return f'<img src="data:{mime};base64,{data}" alt="{alt}"{size}/>'
 
     def __repr__(self) -> str:
+        if self.description:
+            return f"{self.kind}: {self.description} (images/{self.path.name})"
         return f"<image {self.path.name}>"
 
 
-def show_image(path: Path, width: int | None = None) -> EmbeddedImage:
-    """Show a saved PNG or GIF (animated) in the notebook and in every static viewer of it."""
-    return EmbeddedImage(path, width)
+def show_image(path: Path, description: str | None = None, width: int | None = None) -> EmbeddedImage:
+    """Show a saved PNG or GIF (animated) in the notebook and in static viewers of it.
+
+    ``description`` says in words what the image shows (alt text and plain-text fallback).
+    """
+    return EmbeddedImage(path, description, width)
+
+
+def show_fig(fig, name: str, description: str, dpi: int = 100) -> EmbeddedImage:
+    """Save a matplotlib figure as ``name`` (see :func:`save_fig`), close it and show it, described.
+
+    Use it instead of ``plt.show()``: the inline backend's PNG output has no alt text.
+    """
+    import matplotlib.pyplot as plt
+
+    path = save_fig(fig, name, dpi=dpi)
+    plt.close(fig)
+    return EmbeddedImage(path, description)
 
 
 class SourceCode:

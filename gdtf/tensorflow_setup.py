@@ -19,6 +19,8 @@ import re
 import sys
 import tempfile
 
+from gdtf.stress import intra_op_threads
+
 # Lines TensorFlow prints while loading, whose content is an announcement and not a problem.
 STARTUP_NOISE = (
     re.compile(r"^WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR$"),
@@ -29,7 +31,12 @@ STARTUP_NOISE = (
 
 
 def import_tensorflow_quietly():
-    """Set the environment (without overriding your own choices), import TensorFlow and return it."""
+    """Set the environment (without overriding your own choices), import TensorFlow and return it.
+
+    The stress mode's thread count (``GDTF_INTRA_OP_THREADS``, see :mod:`gdtf.stress`) is applied
+    here, before TensorFlow starts its thread pools; a bad value raises before anything runs.
+    """
+    threads = intra_op_threads()
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if "tensorflow" in sys.modules:
@@ -47,6 +54,8 @@ def import_tensorflow_quietly():
         lines = captured.read().decode(errors="replace").splitlines()
     for line in unexpected_lines(lines):
         print(line, file=sys.stderr)
+    if threads is not None:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
     return tf
 
 
