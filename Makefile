@@ -15,8 +15,10 @@ STAMP  := $(VENV)/.installed
 run: $(STAMP)
 	$(PY) tools/run_notebooks.py
 
+# PYTHONWARNDEFAULTENCODING: a file opened without an explicit encoding fails a test (it breaks on
+# Windows); see filterwarnings in pyproject.toml.
 test: $(STAMP)
-	$(PY) -m pytest
+	PYTHONWARNDEFAULTENCODING=1 $(PY) -m pytest
 
 # Every notebook under nbval with seeds shifted, one thread per op and both oneDNN settings
 # (tools/stress.py); STRESS_ARGS="--config shift1-onednn0" runs one configuration.
@@ -26,6 +28,8 @@ stress: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m ruff check --preview --select PLW1514 .   # open() without encoding, notebooks too
+	$(PY) -m check_jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 benchmark: $(STAMP)
 	$(PY) benchmarks/notebook_times.py

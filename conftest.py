@@ -24,6 +24,11 @@ def pytest_configure(config):
         _output_dir = tempfile.mkdtemp(prefix="gdtf-test-outputs-")
         os.environ["GDTF_OUTPUT_DIR"] = _output_dir
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # `make test` sets PYTHONWARNDEFAULTENCODING=1, and pyproject.toml turns an EncodingWarning from
+    # this project's code into an error in every unit test. Notebook kernels must not inherit it:
+    # TensorFlow's and Keras's own open() calls would print warnings into cells. Notebook code is
+    # held to the same rule statically (ruff's PLW1514 in `make lint`).
+    os.environ.pop("PYTHONWARNDEFAULTENCODING", None)
     os.environ.setdefault("MPLBACKEND", "Agg")
 
 

@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         env["GDTF_OUTPUT_DIR"] = outputs
         for path in find_notebooks(args.paths):
             child = subprocess.run(
-                [sys.executable, __file__, "--one", str(path)], env=env, capture_output=True, text=True
+                [sys.executable, __file__, "--one", str(path)], env=env, capture_output=True, encoding="utf-8"
             )
             name = str(path.relative_to(REPO_ROOT))
             if child.returncode != 0:

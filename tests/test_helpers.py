@@ -115,7 +115,7 @@ def test_show_image_embeds_a_gif_as_html_data_uri(tmp_path, monkeypatch):
 def test_show_image_errors_name_the_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="missing.gif"):
         show_image(tmp_path / "missing.gif")
-    (tmp_path / "notes.txt").write_text("not an image")
+    (tmp_path / "notes.txt").write_text("not an image", encoding="utf-8")
     with pytest.raises(ValueError, match="notes.txt"):
         show_image(tmp_path / "notes.txt")
 
@@ -140,13 +140,15 @@ def test_startup_noise_is_dropped_and_everything_else_kept():
 def test_tensorflow_imports_without_stderr(onednn):
     env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": onednn}
     env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    # TensorFlow's and Keras's own open() calls would warn here (third-party, not what this tests).
+    env.pop("PYTHONWARNDEFAULTENCODING", None)
     code = (
         "from gdtf import import_tensorflow_quietly\n"
         "tf = import_tensorflow_quietly()\n"
         "print(tf.reduce_sum([1.0, 2.0]).numpy())"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", code], env=env, capture_output=True, encoding="utf-8", timeout=120
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "3.0"

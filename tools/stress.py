@@ -93,9 +93,11 @@ def table(results: dict[tuple[str, str], tuple[bool, float]], configurations, ta
     for target in targets:
         cells = []
         for c in configurations:
-            passed, seconds = results.get((c.name, target), (None, 0.0))
-            word = "-" if passed is None else ("passed" if passed else "FAILED")
-            cells.append(f"{word + f' {seconds:5.0f} s':>24}")
+            if (c.name, target) not in results:
+                cells.append(f"{'not run':>24}")
+                continue
+            passed, seconds = results[c.name, target]
+            cells.append(f"{('passed' if passed else 'FAILED') + f' {seconds:5.0f} s':>24}")
         lines.append(f"{target:{width}}  " + "  ".join(cells))
     return "\n".join(lines)
 
