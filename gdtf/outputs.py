@@ -124,7 +124,8 @@ class EmbeddedImage:
         data = base64.b64encode(self.path.read_bytes()).decode("ascii")
         size = f' width="{self.width}"' if self.width else ""
         alt = html.escape(self.description or self.path.name, quote=True)
-        return f'<img src="data:{mime};base64,{data}" alt="{alt}"{size}/>'
+        name = html.escape(self.path.name, quote=True)
+        return f'<img src="data:{mime};base64,{data}" alt="{alt}" data-file="{name}"{size}/>'
 
     def __repr__(self) -> str:
         if self.description:

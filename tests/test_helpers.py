@@ -20,6 +20,7 @@ from gdtf import (  # noqa: E402
     save_fig,
     save_gif,
     show_code,
+    show_fig,
     show_image,
 )
 from gdtf.tensorflow_setup import unexpected_lines  # noqa: E402
@@ -106,7 +107,7 @@ def test_show_image_embeds_a_gif_as_html_data_uri(tmp_path, monkeypatch):
     path = save_gif(fig, update, frames=3, name="dot.gif")
     html = show_image(path)._repr_html_()
     prefix = '<img src="data:image/gif;base64,'
-    assert html.startswith(prefix) and 'alt="dot.gif"' in html
+    assert html.startswith(prefix) and 'alt="dot.gif" data-file="dot.gif"' in html
     encoded = html[len(prefix) : html.index('"', len(prefix))]
     assert base64.b64decode(encoded) == path.read_bytes()
     assert repr(show_image(path)) == "<image dot.gif>"
@@ -153,3 +154,23 @@ def test_tensorflow_imports_without_stderr(onednn):
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "3.0"
     assert result.stderr == ""
+
+
+def test_a_described_image_says_what_it_shows_in_every_viewer(tmp_path):
+    path = tmp_path / "dot.gif"
+    Image.new("P", (4, 4)).save(path)
+    image = show_image(path, 'The loss falls, then "stalls"')
+    assert 'alt="The loss falls, then &quot;stalls&quot;"' in image._repr_html_()
+    # Viewers that skip HTML (VS Code's Restricted Mode) show the plain-text fallback instead.
+    assert repr(image) == 'Animation: The loss falls, then "stalls" (images/dot.gif)'
+    with pytest.raises(ValueError, match="describe the image in words"):
+        show_image(path, "dot")
+
+
+def test_show_fig_saves_closes_and_describes(tmp_path, monkeypatch):
+    monkeypatch.setenv("GDTF_OUTPUT_DIR", str(tmp_path))
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    image = show_fig(fig, "line.png", "A line falling from 1 to 0")
+    assert image.path.is_file() and not plt.fignum_exists(fig.number)
+    assert repr(image) == "Figure: A line falling from 1 to 0 (images/line.png)"

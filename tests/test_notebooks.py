@@ -7,7 +7,10 @@ load, and every animation visible in nbconvert's HTML export (what nbviewer serv
 
 from __future__ import annotations
 
+import io
+import json
 import re
+import sys
 from pathlib import Path
 
 import nbformat
@@ -15,6 +18,10 @@ import pytest
 from nbconvert import HTMLExporter
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from tools.run_notebooks import pinned_kernelspec  # noqa: E402
+
 NOTEBOOKS = sorted(
     path
     for path in REPO_ROOT.rglob("*.ipynb")
@@ -79,15 +86,88 @@ def test_size(notebook):
     assert size <= MAX_BYTES, f"{notebook_id(path)} is {size / 1e6:.2f} MB, over {MAX_BYTES / 1e6:.0f} MB"
 
 
-def test_html_export_shows_every_animation(notebook):
+@pytest.fixture(scope="module")
+def html_export(notebook):
     path, nb = notebook
     html, _ = HTMLExporter().from_notebook_node(nb)
-    fallbacks = html.count(TEXT_FALLBACK)
+    return html
+
+
+def image_tags(html: str) -> list[str]:
+    return re.findall(r"<img\b[^>]*>", html)
+
+
+def attribute(tag: str, name: str) -> str | None:
+    found = re.search(rf'\b{name}="([^"]*)"', tag)
+    return found.group(1) if found else None
+
+
+def test_html_export_shows_every_animation(notebook, html_export):
+    path, _ = notebook
+    fallbacks = html_export.count(TEXT_FALLBACK)
     assert fallbacks == 0, f"{notebook_id(path)}: {fallbacks} image(s) shown as text in the HTML export"
-    images = re.findall(r"<img\b[^>]*>", html)
-    gif_tags = [tag for tag in images if 'src="data:image/gif;base64,R0lGOD' in tag]
-    shown = [re.search(r'alt="([^"]+)"', tag).group(1) for tag in gif_tags]
-    committed = sorted(p.name for p in (path.parent / "images").glob("*.gif"))
-    assert sorted(shown) == committed, (
-        f"{notebook_id(path)}: GIFs embedded in the HTML export {sorted(shown)}, GIFs in images/ {committed}"
+
+
+def test_every_gif_in_images_is_shown_by_a_notebook_of_its_folder():
+    for folder in sorted({path.parent for path in NOTEBOOKS}):
+        shown = set()
+        for path in NOTEBOOKS:
+            if path.parent == folder:
+                html, _ = HTMLExporter().from_notebook_node(nbformat.read(path, as_version=4))
+                gifs = [tag for tag in image_tags(html) if 'src="data:image/gif;base64,R0lGOD' in tag]
+                shown |= {attribute(tag, "data-file") or attribute(tag, "alt") for tag in gifs}
+        committed = {p.name for p in (folder / "images").glob("*.gif")}
+        assert shown == committed, (
+            f"{folder.name}: GIFs embedded by its notebooks {sorted(shown)}, "
+            f"GIFs in images/ {sorted(committed)}"
+        )
+
+
+NO_DESCRIPTION = "No description has been provided for this image"
+FILE_NAME = re.compile(r"^[\w.-]+\.(gif|png|jpe?g)$", re.IGNORECASE)
+
+
+def test_every_image_has_a_description(notebook, html_export):
+    """What a screen reader says, and what viewers that skip images or HTML show instead."""
+    path, _ = notebook
+    undescribed = [
+        (attribute(tag, "alt") or "")[:60]
+        for tag in image_tags(html_export)
+        if len((alt := attribute(tag, "alt") or "").strip()) < 10
+        or alt == NO_DESCRIPTION
+        or FILE_NAME.match(alt)
+    ]
+    assert not undescribed, (
+        f"{notebook_id(path)}: {len(undescribed)} image(s) without a description {undescribed}: "
+        "show figures with gdtf.show_fig(fig, name, description) and GIFs with show_image(path, description)"
+    )
+
+
+MAX_OUTPUT_BYTES = 500_000
+
+
+def test_no_single_output_is_too_large_for_a_renderer(notebook):
+    path, nb = notebook
+    large = [
+        (index, round(size / 1e3))
+        for index, cell in enumerate(nb.cells)
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if (size := len(json.dumps(output))) > MAX_OUTPUT_BYTES
+    ]
+    assert not large, f"{notebook_id(path)}: outputs over {MAX_OUTPUT_BYTES / 1e3:.0f} KB (cell, KB): {large}"
+
+
+def test_opening_in_jupyterlab_does_not_rewrite_the_notebook(notebook):
+    """JupyterLab copies the running kernel's spec into the metadata and autosave writes the file
+    with nbformat: a committed notebook must already be exactly what that would save."""
+    path, nb = notebook
+    assert nb.metadata.get("kernelspec") == pinned_kernelspec(), (
+        f"{notebook_id(path)}: kernelspec {nb.metadata.get('kernelspec')} is not {pinned_kernelspec()}: "
+        "re-run it with tools/run_notebooks.py"
+    )
+    saved = io.StringIO()
+    nbformat.write(nbformat.reads(path.read_text(encoding="utf-8"), as_version=nbformat.NO_CONVERT), saved)
+    assert saved.getvalue() == path.read_text(encoding="utf-8"), (
+        f"{notebook_id(path)}: nbformat would save it differently; write it with nbformat.write"
     )

@@ -4,8 +4,9 @@ For each platform and Python version, pip resolves ``requirements.txt`` with bin
 (``pip install --dry-run --only-binary=:all: --platform TAG --python-version V``), as a user on
 that platform would get them. pip evaluates environment markers against the machine it runs on,
 not the target, so each requirement's marker is evaluated here against the target first and the
-lines that do not apply are dropped. Needs the registry (network); not part of the tests. Reads the public index only (``--isolated``,
-no pip configuration), so a local mirror cannot make a platform look supported.
+lines that do not apply are dropped. Needs the registry (network); not part of the tests. Reads
+the public index only (``--isolated``, no pip configuration), so a local mirror cannot make a
+platform look supported.
 
     python tools/platform_check.py            # the table in the README
     python tools/platform_check.py --python 3.12

@@ -76,6 +76,18 @@ def stderr_outputs(notebook) -> list[tuple[int, str]]:
     ]
 
 
+def pinned_kernelspec() -> dict[str, str]:
+    """The kernelspec JupyterLab writes into a notebook it opens with this environment's kernel.
+
+    A notebook that carries exactly this is not marked modified when opened (JupyterLab copies
+    the running kernel's spec into the metadata and autosave would rewrite the file).
+    """
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = KernelSpecManager().get_kernel_spec("python3")
+    return {"display_name": spec.display_name, "language": spec.language, "name": "python3"}
+
+
 def execute_in_place(path: Path, timeout: int) -> list[tuple[int, str]]:
     """Run the notebook and write it back; return its stderr outputs (empty when clean)."""
     notebook = nbformat.read(path, as_version=4)
@@ -98,6 +110,7 @@ def execute_in_place(path: Path, timeout: int) -> list[tuple[int, str]]:
         error.cell_index = progress.current
         raise
     progress.done()
+    notebook.metadata["kernelspec"] = pinned_kernelspec()
     nbformat.validate(notebook)
     nbformat.write(notebook, path)
     return stderr_outputs(notebook)
