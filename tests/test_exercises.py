@@ -1,0 +1,89 @@
+"""The exercise checker framework (gdtf.exercises): every way an answer can go wrong gets one line."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from gdtf.exercises import Hint, as_array, call, check, exercise, is_stub
+
+
+@exercise("test-square", "the derivative of x**2, vectorised", time_limit_s=1.0)
+def _(answer):
+    x = np.array([-2.0, 0.5, 3.0])
+    got = as_array(call(answer, x), "your derivative", shape=x.shape)
+    if np.allclose(got, x):
+        raise Hint("off by a factor of 2: the power comes down as a factor")
+    if not np.allclose(got, 2 * x):
+        raise Hint("not 2x at x = -2, 0.5, 3")
+    return "2x at three points, one negative"
+
+
+def stub(x): ...
+
+
+def stub_raising(x):
+    """Docstrings do not count as an attempt."""
+    raise NotImplementedError
+
+
+def right(x):
+    return 2 * x
+
+
+@pytest.mark.parametrize("answer", [..., None, stub, stub_raising])
+def test_stubs_are_not_attempted_and_do_not_raise(answer, capsys):
+    verdict = check("test-square", answer)
+    assert verdict.status == "not attempted"
+    assert capsys.readouterr().out.startswith("· test-square: not attempted yet")
+
+
+def test_a_right_answer_passes_and_says_what_was_verified(capsys):
+    assert check("test-square", right).passed
+    assert capsys.readouterr().out == "✓ test-square: 2x at three points, one negative\n"
+
+
+def test_a_specific_mistake_gets_its_hint():
+    verdict = check("test-square", lambda x: x)
+    assert verdict.status == "hint" and "factor of 2" in verdict.message
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (lambda x: 1 / 0, "your function raised ZeroDivisionError: division by zero"),
+        (lambda x: None, "your derivative is None"),
+        (lambda x: 2 * x[:2], "has shape (2,), expected (3,)"),
+        (lambda x: x * np.nan, "holds NaN or infinity"),
+        (lambda x: "2x", "should be numbers, got str"),
+        (lambda: 0, "your function was called as f(ndarray)"),
+        (42, "expected a function, got int"),
+    ],
+)
+def test_bad_answers_get_one_clear_line_never_a_traceback(answer, hint, capsys):
+    verdict = check("test-square", answer)
+    assert verdict.status == "hint" and hint in verdict.message, verdict.message
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "Traceback" not in out
+
+
+def test_an_answer_past_the_time_limit_is_stopped():
+    def slow(x):
+        time.sleep(5)
+        return 2 * x
+
+    start = time.perf_counter()
+    verdict = check("test-square", slow)
+    assert verdict.status == "hint" and "stopped after 1 s" in verdict.message
+    assert time.perf_counter() - start < 3
+
+
+def test_an_unknown_exercise_names_the_known_ones():
+    verdict = check("test-nope", right)
+    assert verdict.status == "hint" and "test-square" in verdict.message
+
+
+def test_is_stub_sees_real_bodies():
+    assert not is_stub(right) and not is_stub(np.zeros(3)) and not is_stub(0.5)
