@@ -1,11 +1,13 @@
 """Plotting helpers for tf_grad_desc_intro.ipynb.
 
-Only matplotlib boilerplate lives here. The GradientTape loops and the loss stay in the
-notebook: every function that draws the loss takes it as an argument, so the loss is
-defined once, in the notebook. Everything else is plain NumPy.
+Only matplotlib boilerplate lives here. The loss and the GradientTape loop are in
+``regression.py`` (shown in the notebook) and the update rules in the notebook: every
+function that draws the loss takes it as an argument. Everything else is plain NumPy.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -17,16 +19,24 @@ BEST_LINE_STYLE = {"color": "0.35", "ls": "--", "lw": 1.5}
 # float32 resolves an MSE near 96 lbs² only to about 1e-5 lbs², so smaller excesses are rounding
 # noise. The plots floor every excess at this value instead of dropping it off the log axis.
 EXCESS_FLOOR = 1e-3
-# One colour, line style and head marker per optimizer of the race: overlapping paths stay apart.
-RACE_STYLES = [
-    ("tab:blue", "-", "o"),
-    ("tab:orange", "-", "s"),
-    ("tab:green", "--", "^"),
-    ("tab:red", "-", "D"),
-    ("tab:purple", ":", "v"),
-    ("tab:brown", "-.", "P"),
-    ("tab:pink", "--", "X"),
-]
+# The 1%-of-the-minimum line, in a style no optimizer of the race uses.
+CLOSE_LINE_STYLE = {"color": "black", "ls": ":", "lw": 1.2}
+
+
+@dataclass(frozen=True)
+class FitView:
+    """How fit_animation draws one run.
+
+    The model is ``weight = slope * (height - x_offset) + intercept``; ``intercept_label`` names
+    the intercept in the frame's text; ``iteration_scale`` is the loss panel's x axis ("symlog"
+    or "linear"); with ``show_previous`` the previous iteration's line is drawn faintly, so a line
+    hopping between two positions shows both.
+    """
+
+    intercept_label: str = "intercept"
+    x_offset: float = 0.0
+    iteration_scale: str = "symlog"
+    show_previous: bool = False
 
 
 def draw_line(ax, slope, intercept, x_range, **style):
@@ -54,8 +64,8 @@ def loss_contours(ax, loss, slopes, intercepts, levels=25):
 
 
 def excess_axis(ax, min_loss, top, iterations, iteration_scale="linear"):
-    """A log axis for the loss minus its minimum, with the 1%-of-the-minimum line dashed green."""
-    ax.axhline(0.01 * min_loss, color="tab:green", ls="--", label="1% of the minimum MSE")
+    """A log axis for the loss minus its minimum, with the 1%-of-the-minimum line dotted black."""
+    ax.axhline(0.01 * min_loss, **CLOSE_LINE_STYLE, label="1% of the minimum MSE")
     if iteration_scale == "symlog":
         ax.set_xscale("symlog", linthresh=1)  # iteration 0 (the start) stays on the axis
     ax.set(
@@ -75,22 +85,19 @@ def fit_animation(
     title,
     shown,
     best_line,
-    intercept_label="intercept",
-    x_offset=0.0,
-    iteration_scale="symlog",
-    show_previous=False,
+    view=FitView(),
 ):
     """Scatter with the current line (left) and the excess loss per iteration (right), for ``gdtf.save_gif``.
 
     ``history`` is an (iterations + 1, 3) array: row i holds [slope, intercept, loss] after i steps.
-    The model is ``weight = slope * (height - x_offset) + intercept``, and ``best_line`` is the
-    least-squares (slope, intercept) in the same form, drawn dashed in every frame. One frame is drawn
-    per entry of ``shown`` (row indices, repeats allowed to hold a frame). A line outside the plotted
-    weights gets an arrow saying on which side. With ``show_previous`` the previous iteration's line
-    is drawn faintly, so a line hopping between two positions shows both. The right panel plots the
-    loss minus ``min_loss`` on a log axis, so a loss stuck a few percent above the minimum stays visible.
+    ``best_line`` is the least-squares (slope, intercept) in the model of ``view`` (a FitView), drawn
+    dashed in every frame. One frame is drawn per entry of ``shown`` (row indices, repeats allowed
+    to hold a frame). A line outside the plotted weights gets an arrow saying on which side. The
+    right panel plots the loss minus ``min_loss`` on a log axis, so a loss stuck a few percent above
+    the minimum stays visible.
     """
     shown = np.asarray(shown)
+    x_offset, show_previous = view.x_offset, view.show_previous
     fig, (ax_fit, ax_loss) = plt.subplots(1, 2, figsize=(10, 3.9))
     fig.suptitle(title)
     ax_fit.scatter(heights, weights, **POINT_STYLE)
@@ -111,7 +118,7 @@ def fit_animation(
 
     iterations = np.arange(len(history))
     excess = np.maximum(history[:, 2] - min_loss, EXCESS_FLOOR)
-    excess_axis(ax_loss, min_loss, excess.max(), iterations[-1], iteration_scale)
+    excess_axis(ax_loss, min_loss, excess.max(), iterations[-1], view.iteration_scale)
     ax_loss.plot(iterations, excess, color="tab:blue", alpha=0.25)
     (trace,) = ax_loss.plot([], [], color="tab:blue", lw=2, label="MSE − minimum")
     (marker,) = ax_loss.plot([], [], "o", color="tab:blue")
@@ -137,7 +144,7 @@ def fit_animation(
             off_axes.set(text="")
         label.set_text(
             f"{'iteration':13}{i:>10}\n{'slope':13}{slope:10.2f}\n"
-            f"{intercept_label:13}{intercept:10.1f}\n{'MSE − min':13}{loss - min_loss:>10,.2f}"
+            f"{view.intercept_label:13}{intercept:10.1f}\n{'MSE − min':13}{loss - min_loss:>10,.2f}"
         )
         trace.set_data(iterations[: i + 1], excess[: i + 1])
         marker.set_data([i], [excess[i]])
@@ -146,15 +153,19 @@ def fit_animation(
     return fig, update, len(shown)
 
 
-def race_animation(loss, histories, optimum, min_loss, title, shown, ylabel, front=()):
+def race_animation(loss, histories, styles, optimum, min_loss, title, shown, ylabel):
     """Every optimizer's path on the loss surface (left) and its excess loss (right), for ``gdtf.save_gif``.
 
     ``histories`` maps a label to an (iterations + 1, 3) array of [slope, intercept, loss] after
     each step. One frame is drawn per entry of ``shown`` (row indices, repeats allowed to hold a
-    frame). Each trail includes every iteration up to the frame's, and the plotted area holds every
-    point of every path, so skipped frames hide nothing. The left panel has equal scales on both
-    axes, so the contours have their true shape. Labels in ``front`` are drawn above the others.
+    frame); ``styles`` maps the same labels to (colour, line style, head marker). Each trail includes
+    every iteration up to the frame's, and the plotted area holds every point of every path, so
+    skipped frames hide nothing. The left panel has equal scales on both axes, so the contours have
+    their true shape; the loss panel's iteration axis is symlog, so a run of a few iterations shows.
     """
+    missing = set(histories) - set(styles)
+    if missing:
+        raise ValueError(f"race_animation: no style for {sorted(missing)}")
     paths = {name: np.asarray(h)[:, :2] for name, h in histories.items()}
     everything = np.concatenate(list(paths.values()))
     low = np.minimum(everything.min(axis=0), optimum)
@@ -180,25 +191,24 @@ def race_animation(loss, histories, optimum, min_loss, title, shown, ylabel, fro
     excesses = {
         name: np.maximum(np.asarray(h)[:, 2] - min_loss, EXCESS_FLOOR) for name, h in histories.items()
     }
-    excess_axis(ax_loss, min_loss, max(e.max() for e in excesses.values()), iterations[-1])
+    excess_axis(ax_loss, min_loss, max(e.max() for e in excesses.values()), iterations[-1], "symlog")
     ax_loss.set_title("loss (log scale)")
 
-    artists = []  # (zorder, artist): blitting draws them in this order, so the front ones go last
-    for rank, (name, (color, style, head)) in enumerate(zip(histories, RACE_STYLES, strict=True)):
-        width, zorder = (2.6, 10) if name in front else (1.6, rank)
-        trail = ax_path.plot([], [], color=color, ls=style, lw=width)[0]
+    artists = []
+    for name in histories:
+        color, style, head = styles[name]
+        trail = ax_path.plot([], [], color=color, ls=style, lw=1.8)[0]
         dot = ax_path.plot([], [], head, color=color, markeredgecolor="black", ms=8)[0]
-        trace = ax_loss.plot([], [], color=color, ls=style, lw=width, label=name)[0]
+        trace = ax_loss.plot([], [], color=color, ls=style, lw=1.8, label=name)[0]
         now = ax_loss.plot([], [], head, color=color, markeredgecolor="black", ms=7)[0]
-        artists.append((zorder, name, trail, dot, trace, now))
-    artists.sort(key=lambda entry: entry[0])
-    ax_loss.legend(loc="upper right", fontsize=9)
+        artists.append((name, trail, dot, trace, now))
+    ax_loss.legend(loc="lower left", fontsize=8)
     fig.tight_layout()
 
     def update(frame):
         i = shown[frame]
         moving = []
-        for _, name, trail, dot, trace, now in artists:
+        for name, trail, dot, trace, now in artists:
             path, excess = paths[name], excesses[name]
             trail.set_data(path[: i + 1, 0], path[: i + 1, 1])
             dot.set_data([path[i, 0]], [path[i, 1]])
@@ -209,3 +219,94 @@ def race_animation(loss, histories, optimum, min_loss, title, shown, ylabel, fro
         return [*moving, counter]
 
     return fig, update, len(shown)
+
+
+def eigen_figure(errors, rates_used, raw_curvatures, standardised_curvature, beta):
+    """The (1 − ηλ) figure: errors along the eigendirections (left), |1 − ηλ| against η (right).
+
+    ``errors`` maps a label to (|error| after each step, the predicted factor per step |1 − ηλ|):
+    each is drawn solid, with its prediction |error₀|·factor^k dashed. The right panel draws
+    |1 − ηλ| for both ``raw_curvatures`` (λmin, λmax) and the standardised one, a vertical line at
+    each of ``rates_used`` ({label: η}), and the stability limits on the raw problem of plain
+    descent 2/λmax, heavy-ball momentum 2(1+β)/λmax and Nesterov 2(1+β)/((1+2β)λmax).
+    """
+    floor = 1e-7  # the bottom of the plot; float32 rounding of a slope near 5 is about this size
+    colors = ["tab:red", "tab:blue", "tab:gray", "tab:olive", "tab:cyan", "tab:pink"]
+    fig, (ax_err, ax_rate) = plt.subplots(1, 2, figsize=(12, 5.6))
+    for (label, (measured, factor)), color in zip(errors.items(), colors, strict=False):
+        steps = np.arange(len(measured))
+        ax_err.plot(
+            steps, np.maximum(measured, floor), color=color, lw=2.2, alpha=0.6, label=f"{label}: measured"
+        )
+        ax_err.plot(
+            steps, measured[0] * factor**steps, color=color, lw=1, ls="--", label=f"{label}: |1 − ηλ|^k"
+        )
+    ax_err.set_xscale("symlog", linthresh=1)
+    ax_err.set(
+        yscale="log",
+        ylim=(floor, 1e3),
+        xlabel="iteration k (symlog: linear to 1, log beyond)",
+        ylabel="|error| along the eigendirection",
+        title="error along each eigendirection: measured and predicted",
+    )
+    ax_err.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
+
+    flat, steep = raw_curvatures
+    learning_rates = np.geomspace(1e-6, 2, 600)
+    curves = {"λmax (raw)": (steep, "tab:red"), "λmin (raw)": (flat, "tab:blue")}
+    curves["λ = 2 (standardised)"] = (standardised_curvature, "tab:gray")
+    for label, (curvature, color) in curves.items():
+        ax_rate.plot(learning_rates, np.abs(1 - learning_rates * curvature), color=color, lw=2.2, label=label)
+    limits = {
+        "2/λmax (plain descent's limit)": (2 / steep, "black"),
+        "2(1+β)/λmax (momentum's limit)": (2 * (1 + beta) / steep, "tab:orange"),
+        "2(1+β)/((1+2β)λmax) (Nesterov's)": (2 * (1 + beta) / ((1 + 2 * beta) * steep), "tab:purple"),
+    }
+    for label, (rate, color) in limits.items():
+        ax_rate.axvline(rate, color=color, ls="--", lw=1, label=label)
+    for (label, rate), color in zip(rates_used.items(), ["tab:green", "tab:red", "0.4", "0.4"], strict=False):
+        ax_rate.axvline(rate, color=color, ls="-" if rate < 1e-3 else ":", lw=1, label=label)
+    ax_rate.axhline(1, color="black", lw=0.6, ls=(0, (1, 3)))
+    ax_rate.set(
+        xscale="log",
+        ylim=(0, 2.5),
+        xlabel="learning rate η (log scale)",
+        ylabel="|1 − ηλ|: error factor per step",
+        title=f"above 1 the error grows; near 1 it stalls (limits for β = {beta:g})",
+    )
+    ax_rate.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def momentum_map(learning_rates, betas, rates, points, edges):
+    """Goh-style map of heavy-ball momentum's factor per step over (η, β).
+
+    ``rates`` has shape (len(betas), len(learning_rates)); values ≥ 1 (no convergence) are grey.
+    ``points`` maps a label to (η, β, marker); ``edges`` maps a label to (η per β, line style).
+    """
+    fig, ax = plt.subplots(figsize=(8, 5))
+    shown = np.ma.masked_greater_equal(rates, 1.0)
+    ax.set_facecolor("0.8")
+    mesh = ax.pcolormesh(learning_rates, betas, shown, cmap="viridis_r", vmin=0.45, vmax=1, shading="auto")
+    contours = ax.contour(
+        learning_rates, betas, rates, levels=[0.6, 0.8, 0.9, 0.95], colors="white", linewidths=0.8
+    )
+    ax.clabel(contours, fmt="%.2f", fontsize=8)
+    for label, (edge, style) in edges.items():
+        inside = edge <= learning_rates[-1]
+        ax.plot(edge[inside], betas[inside], color="black", ls=style, lw=1.5, label=label)
+    for label, (rate, beta, marker) in points.items():
+        ax.plot(rate, beta, marker, color="white", markeredgecolor="black", ms=10, ls="none", label=label)
+    fig.colorbar(mesh, ax=ax, label="factor per step (grey: diverges)")
+    ax.set(
+        xscale="log",
+        xlim=(learning_rates[0], learning_rates[-1]),
+        ylim=(betas[0] - 0.03, betas[-1]),  # points at β = 0 stay visible
+        xlabel="learning rate η (log scale)",
+        ylabel="momentum β",
+        title="heavy-ball momentum on the centred problem: error factor per step",
+    )
+    ax.legend(fontsize=8, loc="lower left")
+    fig.tight_layout()
+    return fig
