@@ -1,7 +1,7 @@
-"""Plotting helpers for gradient_tape_basics.ipynb: matplotlib boilerplate only.
+"""Plotting helpers for tape_in_training_loops.ipynb: matplotlib boilerplate only.
 
-The GradientTape code stays in the notebook (or in clipping.py, whose code the notebook shows);
-these functions take NumPy arrays and return figures or saved files.
+The GradientTape code stays in the notebooks; these functions take NumPy arrays and return
+figures or saved files.
 """
 
 from __future__ import annotations
@@ -9,22 +9,11 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from gdtf import save_gif
+from gdtf import GIF_BUDGET_BYTES, save_gif
 
 
-def plot_curves(x, curves, xlabel="x", ylabel=None, figsize=(8, 3)):
-    """One line per ``label: values`` item, with the legend beside the axes so it hides no curve."""
-    fig, ax = plt.subplots(figsize=figsize)
-    for label, values in curves.items():
-        ax.plot(x, values, label=label)
-    ax.set(xlabel=xlabel, ylabel=ylabel)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    fig.tight_layout()
-    return fig
-
-
-def plot_clipping_losses(runs, steps, diverges_before, trained_below, title, bottom=5e-3, top=1e3):
-    """Loss per step on a log scale, one line per clipping mode, with the two thresholds of the claims.
+def plot_clipping_losses(runs, steps, diverges_before, title, bottom=5e-3, top=1e3):
+    """Loss per step on a log scale, one line per ``label: losses`` run, with the line of the claim.
 
     A run that blew up leaves through the top of the axes. A note, placed right of the
     ``diverges_before`` line so that the line does not cross it, says from which step its loss is
@@ -32,7 +21,7 @@ def plot_clipping_losses(runs, steps, diverges_before, trained_below, title, bot
     """
     fig, ax = plt.subplots(figsize=(8, 3.5))
     for label, losses in runs.items():
-        (line,) = ax.plot(losses, label=f"clipping: {label}")
+        (line,) = ax.plot(losses, label=label)
         if len(losses) < steps:
             above = np.flatnonzero(losses > top)
             if len(above):
@@ -57,13 +46,6 @@ def plot_clipping_losses(runs, steps, diverges_before, trained_below, title, bot
         lw=1,
         label=f"step {diverges_before} (diverged: not finite before it)",
     )
-    ax.axhline(
-        trained_below,
-        color="0.6",
-        ls="--",
-        lw=1,
-        label=f"loss {trained_below} (trained: final loss below it)",
-    )
     ax.set(yscale="log", ylim=(bottom, top), xlim=(0, steps), xlabel="step", ylabel="MSE (log scale)")
     ax.set_title(title, fontsize=10)
     ax.legend(loc="upper right", fontsize=8)
@@ -71,23 +53,15 @@ def plot_clipping_losses(runs, steps, diverges_before, trained_below, title, bot
     return fig
 
 
-def plot_polynomial_fits(grid, truth, train_points, held_out_points, fits, ylim=(-2.5, 2.5)):
-    """Ground truth, training and held-out points, and one fitted curve per ``label: values`` item."""
-    fig, ax = plt.subplots(figsize=(8, 3.8))
-    ax.plot(grid, truth, color="black", ls="--", lw=1, label="ground truth sin(πx)")
-    ax.scatter(*held_out_points, s=12, facecolors="none", edgecolors="0.55", label="held-out points")
-    ax.scatter(*train_points, s=25, color="black", zorder=3, label="training points")
-    for label, values in fits.items():
-        ax.plot(grid, values, lw=2, label=label)
-    ax.set(xlabel="x", ylabel="y", ylim=ylim)
-    ax.set_title(f"y axis cut at ±{ylim[1]}: a curve that leaves it is clipped", fontsize=9)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
-    fig.tight_layout()
-    return fig
-
-
 def bandit_gif(
-    probabilities, arm_means, name, every_step_until=40, stride=5, fps=10, hold_seconds=2, max_bytes=500_000
+    probabilities,
+    arm_means,
+    name,
+    every_step_until=40,
+    stride=5,
+    fps=10,
+    hold_seconds=2,
+    max_bytes=GIF_BUDGET_BYTES,
 ):
     """Animate a bandit policy: bar chart of the current probabilities beside their history.
 

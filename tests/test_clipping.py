@@ -1,74 +1,82 @@
-"""The clipping lesson of gradient_tape_basics.ipynb, over several initial-weight seeds.
+"""The machinery of the clipping experiment (gradient_tape_basics/clipping.py) and its plot.
 
-The notebook runs one seed. These tests run the same code (``clipping.py``) for five seeds,
-under whichever oneDNN setting the test session uses (CI runs the suite under both).
+The experiment itself (the tape, the clipping, the counts over four seeds) runs in
+tape_in_training_loops.ipynb under nbval and the stress mode; these tests check the parts it
+relies on: the data, the model, the schedule and the loop that stops at the first non-finite loss.
 """
 
+import matplotlib
+
+matplotlib.use("Agg")
+
+import clipping
 import numpy as np
 import pytest
-import tensorflow as tf
-from clipping import (
-    CLIP_NORM,
-    CLIPPING,
-    DIVERGES_BEFORE,
-    LEARNING_RATE,
-    STEPS,
-    clip_gradients,
-    diverged_early,
-    learning_rate_schedule,
-    noisy_sine,
-    train,
-    trained,
-)
-
-SEEDS = range(5)  # the notebook shows seed 0
+from basics_plots import plot_clipping_losses
 
 
-@pytest.fixture(scope="module")
-def runs():
-    x, y = noisy_sine()
-    return {(seed, clipping): train(clipping, x, y, seed) for seed in SEEDS for clipping in CLIPPING}
+def test_noisy_sine_is_fixed_by_its_seed():
+    x, y = clipping.noisy_sine(3)
+    x_again, y_again = clipping.noisy_sine(3)
+    x_other, _ = clipping.noisy_sine(4)
+    assert x.shape == y.shape == (256, 1) and x.dtype == np.float32
+    np.testing.assert_array_equal(x, x_again)
+    np.testing.assert_array_equal(y, y_again)
+    assert not np.array_equal(x, x_other)
+    assert np.abs(x).max() <= 3 and (y - np.sin(2 * x)).std() == pytest.approx(0.1, rel=0.2)
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_without_clipping_the_loss_blows_up_early(runs, seed):
-    losses = runs[seed, "none"]
-    assert diverged_early(losses) and not trained(losses)
-    assert len(losses) < DIVERGES_BEFORE
+def test_make_regressor_is_fixed_by_its_seed():
+    first, second, other = (clipping.make_regressor(seed) for seed in (5, 5, 6))
+    for a, b in zip(first.get_weights(), second.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(first.get_weights()[0], other.get_weights()[0])
 
 
-@pytest.mark.parametrize("clipping", ["global norm", "per-tensor norm"])
-@pytest.mark.parametrize("seed", SEEDS)
-def test_clipping_survives_and_trains_far_below_the_first_loss(runs, seed, clipping):
-    losses = runs[seed, clipping]
-    assert len(losses) == STEPS and not diverged_early(losses)
-    assert trained(losses), f"final loss {losses[-1]:.3g}"
-    assert losses[-1] < losses[0] / 4, f"first loss {losses[0]:.3g}, final loss {losses[-1]:.3g}"
+def test_the_schedule_barely_decays_before_the_divergence_line():
+    schedule = clipping.learning_rate_schedule(clipping.LEARNING_RATE)
+    assert float(schedule(0)) == pytest.approx(clipping.LEARNING_RATE)
+    assert float(schedule(clipping.DIVERGES_BEFORE)) > 0.9 * clipping.LEARNING_RATE
+    assert float(schedule(clipping.STEPS)) == pytest.approx(0.0, abs=1e-7)
 
 
-def test_the_learning_rate_is_still_near_its_peak_when_unclipped_runs_blow_up():
-    assert float(learning_rate_schedule()(DIVERGES_BEFORE)) > 0.9 * LEARNING_RATE
+def test_the_control_learning_rate_is_smaller():
+    assert clipping.CONTROL_LEARNING_RATE < clipping.LEARNING_RATE
 
 
-def test_global_norm_keeps_the_direction_and_per_tensor_bends_it():
-    grads = [tf.constant([3.0, 4.0]), tf.constant([0.5])]
-    raw = np.concatenate([g.numpy() for g in grads])
-    for clipping, expected_norm in [("global norm", CLIP_NORM), ("per-tensor norm", np.hypot(1.0, 0.5))]:
-        clipped = np.concatenate([g.numpy() for g in clip_gradients(grads, clipping)])
-        cosine = clipped @ raw / (np.linalg.norm(clipped) * np.linalg.norm(raw))
-        assert np.linalg.norm(clipped) == pytest.approx(expected_norm, rel=1e-6)
-        if clipping == "global norm":
-            assert cosine == pytest.approx(1.0, rel=1e-6)
-        else:
-            assert cosine < 0.95
+def fake_step_factory(losses, seen):
+    def make_step(model, optimizer):
+        seen.append((model, optimizer))
+        values = iter(losses)
+        return lambda: next(values)
+
+    return make_step
 
 
-def test_no_clipping_leaves_the_gradients_alone():
-    grads = [tf.constant([3.0, 4.0])]
-    np.testing.assert_array_equal(clip_gradients(grads, "none")[0], grads[0])
+def test_run_stops_at_the_first_loss_that_is_not_finite():
+    seen = []
+    make_step = fake_step_factory([3.0, 2.0, np.inf, 1.0], seen)
+    losses = clipping.run(make_step, seed=0, learning_rate=0.1, steps=4)
+    np.testing.assert_array_equal(losses, [3.0, 2.0])
+    model, optimizer = seen[0]
+    assert optimizer.momentum == clipping.MOMENTUM
+    assert float(optimizer.learning_rate) == pytest.approx(0.1)  # the schedule's start
 
 
-def test_per_tensor_clipping_of_k_large_tensors_reaches_c_sqrt_k():
-    k = 4
-    clipped = clip_gradients([tf.constant([5.0])] * k, "per-tensor norm")
-    assert float(tf.linalg.global_norm(clipped)) == pytest.approx(CLIP_NORM * np.sqrt(k), rel=1e-6)
+def test_run_returns_every_loss_of_a_run_that_survives():
+    losses = clipping.run(fake_step_factory([3.0, 2.0, 1.0], []), seed=0, learning_rate=0.1, steps=3)
+    np.testing.assert_array_equal(losses, [3.0, 2.0, 1.0])
+
+
+def test_run_rejects_a_run_without_steps():
+    with pytest.raises(ValueError, match="steps must be at least 1"):
+        clipping.run(fake_step_factory([], []), seed=0, learning_rate=0.1, steps=0)
+
+
+def test_the_plot_notes_where_a_run_blew_up():
+    blown_up = np.array([0.5, 10.0, 5e3, 1e6])
+    survived = np.linspace(0.5, 0.01, 20)
+    fig = plot_clipping_losses({"bold": blown_up, "clipped": survived}, 20, 10, "title")
+    notes = [text.get_text() for text in fig.axes[0].texts]
+    assert notes == ["above 10³ from step 2, not finite at step 4"]
+    assert [line.get_label() for line in fig.axes[0].get_lines()][:2] == ["bold", "clipped"]
