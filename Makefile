@@ -10,7 +10,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test stress lint benchmark env clean-env
+.PHONY: run test stress lint benchmark env clean-env site site-test
 
 run: $(STAMP)
 	$(PY) tools/run_notebooks.py
@@ -35,6 +35,16 @@ benchmark: $(STAMP)
 	$(PY) benchmarks/notebook_times.py
 	$(PY) benchmarks/vector_spread_speed.py
 	$(PY) benchmarks/tammes_speed.py
+
+# The reading site in site/: every notebook as HTML with its outputs, an index from the README
+# (tools/site.py). Open site/index.html, or serve it: python -m http.server -d site
+site: $(STAMP)
+	$(PY) tools/site.py
+
+# Every page of the site in headless Chromium (Debian's chromium): images, GIF frames, links,
+# formulas, console (tools/site_test.py); prints the folder of its screenshots.
+site-test: site
+	$(PY) tools/site_test.py
 
 env: $(STAMP)
 
