@@ -16,8 +16,8 @@ It fails unless, on every page:
 - every link inside the site resolves: a same-page ``#id`` to an element of the page, a link
   to another page to that page (and its ``#id`` to an element there), any other file to a file;
 - MathJax loaded (notebook pages), typeset every formula it found without a TeX error (no
-  ``merror``, no undefined macro), and left no raw TeX (``$$``, ``\\begin{``, ``$\\alpha``...)
-  in the Markdown;
+  ``merror``, no undefined macro), and left no raw TeX in the Markdown's text (``$$``, a ``$``
+  before anything but a space or digit, ``\\begin{``, ``\\(``, ``\\[``);
 - the console shows no error, no script throws, and no request fails.
 
 Every page has a notebook found by ``tools/run_notebooks.py`` behind it and vice versa. One
@@ -115,7 +115,7 @@ async (mathjaxTimeoutMs) => {
         copy.querySelectorAll("pre, code, mjx-container, script").forEach((x) => x.remove());
         return copy.textContent;
       }).join("\\n");
-      const leftover = markdown.match(/\\$\\$|\\\\begin\\{|\\$\\\\[A-Za-z]+|\\\\\\(|\\\\\\[/g) || [];
+      const leftover = markdown.match(/\\$\\$|\\$[^\\s\\d$][^$]{0,20}|\\\\begin\\{|\\\\\\(|\\\\\\[/g) || [];
       math = {version: MathJax.version, typeset: items.length, texErrors,
               unrendered: unrendered.length, leftover: leftover.slice(0, 5)};
     }
@@ -299,7 +299,9 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     problems, summary = check_site(args.site.resolve(), screenshots)
     print("\n".join(summary))
-    failed = {page: lines for page, lines in problems.items() if lines}
+    # One line per problem: a failing image is reported by its load and again by the fetch
+    # that counts its frames.
+    failed = {page: list(dict.fromkeys(lines)) for page, lines in problems.items() if lines}
     for page, lines in failed.items():
         print(f"FAILED {page}:", file=sys.stderr)
         for line in lines:
