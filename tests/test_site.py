@@ -132,6 +132,17 @@ def test_exported_page_loads_nothing_from_outside_the_site(tmp_path):
     assert rewrite_links(markup, PurePosixPath("a/nb.html"))[0].count('href="../b/next.html#part"') == 1
 
 
+def test_build_names_a_notebook_that_cannot_be_exported(tmp_path, monkeypatch):
+    import tools.site as site
+
+    monkeypatch.setattr(site, "REPO_ROOT", tmp_path)
+    (tmp_path / "a").mkdir()
+    broken = tmp_path / "a" / "half_written.ipynb"
+    broken.write_text('{"cells": [', encoding="utf-8")
+    with pytest.raises(site.SiteBuildError, match=r"a/half_written.ipynb not exported: NotJSONError"):
+        site.build(tmp_path / "site", [broken])
+
+
 def test_clear_output_folder_refuses_a_folder_it_did_not_build(tmp_path):
     (tmp_path / "keep.txt").write_text("mine", encoding="utf-8")
     with pytest.raises(FileExistsError, match="site.json"):

@@ -130,6 +130,10 @@ a.anchor-link {{ display: none; }}
 """
 
 
+class SiteBuildError(RuntimeError):
+    """A notebook that cannot be turned into a page (named in the message)."""
+
+
 def page_for(notebook: PurePosixPath) -> PurePosixPath:
     """The page of a notebook, at the notebook's own path: ``a/b.ipynb`` -> ``a/b.html``."""
     return notebook.with_suffix(".html")
@@ -345,7 +349,10 @@ def build(out: Path, notebooks: list[Path]) -> dict:
         notebook = PurePosixPath(source.relative_to(REPO_ROOT).as_posix())
         page = page_for(notebook)
         start = time.perf_counter()
-        markup, titles[page] = export_notebook(exporter, source, page)
+        try:
+            markup, titles[page] = export_notebook(exporter, source, page)
+        except Exception as error:  # unreadable JSON, invalid notebook, template error
+            raise SiteBuildError(f"{notebook} not exported: {type(error).__name__}: {error}") from error
         markup, linked = rewrite_links(markup, page)
         files |= linked
         (out / page).parent.mkdir(parents=True, exist_ok=True)
@@ -381,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     try:
         manifest = build(args.out.resolve(), notebooks)
-    except (FileExistsError, FileNotFoundError) as error:
+    except (FileExistsError, FileNotFoundError, SiteBuildError) as error:
         print(f"site not built: {error}", file=sys.stderr)
         return 1
     elapsed = time.perf_counter() - start
