@@ -94,8 +94,9 @@ def test_index_links_readme_table_to_pages_and_lists_the_rest():
     page, files = index_html(README, pages)
     assert '<a href="a/first.html">' in page and 'first.ipynb"' not in page
     assert "<title>The project</title>" in page
-    more = page.split('id="more-notebooks"', 1)[1]
+    table, more = page.split('id="more-notebooks"', 1)
     assert '<a href="b/new.html">A new notebook</a>' in more and "first.html" not in more
+    assert "</table>" in table and "anim.gif" in more  # listed right after the table
     assert files == {PurePosixPath("a/images/anim.gif")}
 
 

@@ -257,8 +257,9 @@ def notebook_title(notebook, fallback: str) -> str:
 
 
 def index_html(readme_markdown: str, pages: dict[PurePosixPath, str]) -> tuple[str, set]:
-    """The index page: the README as HTML, its notebook links pointing at the pages, and a
-    "More notebooks" list of the pages (``{page: title}``) the README does not link yet.
+    """The index page: the README as HTML, its notebook links pointing at the pages, and, after
+    its notebook table, a "More notebooks" list of the pages (``{page: title}``) it does not
+    link yet.
     Returns the page and the repository files it links to or shows (see :func:`rewrite_links`)."""
     body, files = rewrite_links(markdown2html_mistune(readme_markdown), PurePosixPath(INDEX))
     unlinked = sorted(set(pages) - linked_pages(body, PurePosixPath(INDEX)))
@@ -268,7 +269,11 @@ def index_html(readme_markdown: str, pages: dict[PurePosixPath, str]) -> tuple[s
             f" (<code>{html.escape(str(page.with_suffix('.ipynb')))}</code>)</li>"
             for page in unlinked
         )
-        body += f'\n<h2 id="more-notebooks">More notebooks</h2>\n<ul>\n{items}\n</ul>\n'
+        more = f'\n<h2 id="more-notebooks">More notebooks</h2>\n<ul>\n{items}\n</ul>\n'
+        # Right after the README's notebook table (its first table), else at the end.
+        at = body.find("</table>")
+        at = len(body) if at < 0 else at + len("</table>")
+        body = body[:at] + more + body[at:]
     title_match = re.search(r"^# (.+)$", readme_markdown, re.MULTILINE)
     title = title_match.group(1).strip() if title_match else "Notebooks"
     page = INDEX_TEMPLATE.format(
