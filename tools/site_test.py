@@ -6,7 +6,8 @@
 
 The site is served from a loopback HTTP server this script starts (127.0.0.1, a free port;
 folders are not listed, as on GitHub Pages). Chromium is the Debian package
-(``apt-get install chromium``), driven by Playwright; no browser is downloaded. Every request
+(``apt-get install chromium``; another Chromium-based browser with ``CHROMIUM=path``), driven
+by Playwright; no browser is downloaded. Every request
 that leaves the server is blocked and counted as a failure: the site must work offline.
 
 It fails unless, on every page:
@@ -29,6 +30,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import sys
 import tempfile
 import threading
@@ -38,7 +40,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path, PurePosixPath
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
+# Debian's package; elsewhere name another Chromium-based browser: CHROMIUM=/path/to/chrome
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -293,7 +296,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no site in {args.site}: build it first with `make site`", file=sys.stderr)
         return 2
     if not Path(CHROMIUM).is_file():
-        print(f"{CHROMIUM} missing: install Debian's chromium (apt-get install chromium)", file=sys.stderr)
+        print(
+            f"{CHROMIUM} missing: install Debian's chromium (apt-get install chromium)"
+            " or name another Chromium-based browser in CHROMIUM=",
+            file=sys.stderr,
+        )
         return 2
     screenshots = Path(tempfile.mkdtemp(prefix="site-screenshots-"))
     start = time.perf_counter()
