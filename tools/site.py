@@ -10,8 +10,9 @@ What lands in the site folder:
 - ``<folder>/<notebook>.html`` for every notebook ``tools/run_notebooks.py`` finds, exported
   by nbconvert's ``lab`` template with its committed outputs (the GIFs are data URIs already);
   links to ``x.ipynb`` or ``../folder/x.ipynb`` (with or without ``#anchor``) point at pages;
-- every repository file a page links to or shows (``spread.py``, ``images/anim_1.gif``...),
-  at its own path, so relative links keep working;
+- every repository file a page links to or shows, so relative links keep working: images
+  at their own path (``images/anim_1.gif``), other files with ``.txt`` appended
+  (``spread.py.txt``) so that a click shows them as text;
 - ``_static/mathjax/``: MathJax 3.2 from the pinned ``django-static-mathjax`` package (a
   plain copy of MathJax's release), so formulas typeset without a CDN, offline too;
 - ``site.json``: the pages and the notebooks they come from, for ``tools/site_test.py``.
