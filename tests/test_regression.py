@@ -166,3 +166,30 @@ def test_adaptive_optimizers_stall_on_the_raw_heights():
     assert excess["Adam 1"] == pytest.approx(0.036, abs=0.001)
     assert excess["RMSprop 0.01"] == pytest.approx(0.091, abs=0.001)
     assert excess["Adagrad 10"] == pytest.approx(0.091, abs=0.001)
+
+
+def test_race_animation_takes_any_number_of_styled_racers():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import regression_plots
+
+    steps = np.arange(11.0)
+    histories = {f"racer {k}": np.column_stack([steps + k, steps, 100 + steps]) for k in range(8)}
+    styles = {name: ("tab:blue", "-", "o") for name in histories}
+    fig, update, frames = regression_plots.race_animation(
+        lambda s, b: (s - 5.0) ** 2 + (b - 5.0) ** 2,
+        histories,
+        styles,
+        (5.0, 5.0),
+        99.0,
+        "eight",
+        range(11),
+        "b",
+    )
+    assert frames == 11 and len(update(10)) == 4 * 8 + 1
+    with pytest.raises(ValueError, match="no style for"):
+        regression_plots.race_animation(
+            lambda s, b: s + b, histories, {}, (5.0, 5.0), 99.0, "none", range(11), "b"
+        )
+    matplotlib.pyplot.close("all")
