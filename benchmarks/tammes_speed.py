@@ -9,8 +9,10 @@
    0.05° of it, in at most 20 s on a 2-core CPU.
 2. 32-D, N = 100 (the notebook's faces): the smallest angle of one random draw, the best of many
    random draws, the energy descended at s = 1 only, and tammes_spread with the defaults and with
-   cheaper settings. Nothing is published here. Rankin (1955) bounds the answer below 90°: at
-   most 2 * 32 = 64 unit vectors in 32-D can be pairwise 90° or more apart.
+   cheaper settings. We found no published best (32, 100) code (H. Cohn's table stops at 32
+   points; the larger tables of spherical-codes.org were not checked). Upper bounds: Rankin
+   (1955), below 90° (at most 2 * 32 = 64 unit vectors in 32-D are pairwise 90° or more apart),
+   and Levenshtein's degree-3 LP bound, 88.06° (spherical_codes.ipynb, section 5).
 
 Run on an idle machine: timings on a busy one are upper bounds.
 """

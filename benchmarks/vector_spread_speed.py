@@ -52,7 +52,7 @@ def median_seconds(function, repeats, warmup=1):
 
 
 def loop_vs_vectorised(count=20, dims=2):
-    """The notebook's section 12, one change at a time: loop -> vectorised -> tf.function."""
+    """One change at a time: the double loop -> vectorised -> tf.function (N = 20, 2-D)."""
     tf = _setup()
     from spread import force_loss, force_loss_loops, random_unit_vectors, tangential_gradient
 
@@ -77,7 +77,7 @@ def descent_step(count, dims=DIMS):
     vectors = tf.Variable(random_unit_vectors(count, dims, seed=0))
 
     @tf.function
-    def step(rate):  # the notebook's step: spread.py holds both halves
+    def step(rate):  # the notebooks' step: spread.py holds both halves
         loss, gradient = tangential_gradient(force_loss, vectors)
         projected_step(vectors, gradient, rate)
         return loss

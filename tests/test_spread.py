@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from spread import (
-    COSINE_LIMIT,
+    claim,
     coulomb_energy,
     evenly_spaced,
     force_loss,
@@ -16,8 +16,13 @@ from spread import (
     nearest_angles,
     net_forces,
     projected_step,
+    random_starts,
     random_unit_vectors,
+    rotation_modes,
+    spread_vectors,
     squared_distances,
+    stable_angle,
+    tangent_basis,
     tangential,
     tangential_gradient,
 )
@@ -38,8 +43,82 @@ def test_min_angle_loss_ignores_the_diagonal_and_stays_finite_for_duplicates():
     vectors = tf.Variable(tf.constant([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]))
     with tf.GradientTape() as tape:
         loss = min_angle_loss(vectors)
-    assert -float(loss) == pytest.approx(math.acos(COSINE_LIMIT), rel=0.02)  # float32 rounding
+    assert abs(float(loss)) < 1e-12  # an exact duplicate reads 0°, not 0.08°
     assert np.all(np.isfinite(tape.gradient(loss, vectors)))
+
+
+@pytest.mark.parametrize("degrees_apart", [1e-4, 1e-3, 0.01, 0.1, 1.0, 90.0, 179.0])
+def test_stable_angle_is_accurate_in_float32_with_a_unit_gradient(degrees_apart):
+    theta = math.radians(degrees_apart)
+    u = tf.constant([[1.0, 0.0]])
+    v = tf.Variable([[math.cos(theta), math.sin(theta)]], dtype=tf.float32)
+    with tf.GradientTape() as tape:
+        angle = stable_angle(u, v)
+    assert float(angle[0]) == pytest.approx(theta, rel=1e-4)
+    # d(angle)/dv is the unit tangent at v: length 1, however small the angle.
+    assert float(tf.norm(tape.gradient(angle, v))) == pytest.approx(1.0, rel=1e-4)
+
+
+def test_acos_of_the_float32_dot_product_cannot_see_angles_below_a_fiftieth_of_a_degree():
+    theta = math.radians(0.01)
+    dot = tf.reduce_sum(tf.constant([1.0, 0.0]) * tf.constant([math.cos(theta), math.sin(theta)]))
+    assert float(tf.acos(dot)) == 0.0  # what the stable angle replaces
+
+
+def test_nearest_angles_of_a_batch_match_one_at_a_time():
+    batch = random_starts(7, 3, [4, 5, 6], tf.float64)
+    together = nearest_angles(batch)
+    for k in range(3):
+        np.testing.assert_allclose(together[k], nearest_angles(batch[k]), rtol=1e-12)
+
+
+def test_a_batched_descent_matches_separate_runs():
+    batch = random_starts(8, 2, [1, 2], tf.float64)
+    together = spread_vectors(min_angle_loss, batch, iterations=50, learning_rate=[0.01, 0.1])
+    for k, rate in enumerate([0.01, 0.1]):
+        alone = spread_vectors(min_angle_loss, batch[k], iterations=50, learning_rate=rate)
+        np.testing.assert_allclose(together.vectors[k], alone.vectors, atol=1e-12)
+        np.testing.assert_allclose(together.min_angles[:, k], alone.min_angles, atol=1e-9)
+
+
+def test_the_tolerance_stops_a_converged_descent_early():
+    start = random_unit_vectors(6, 3, seed=3, dtype=tf.float64)
+    run = spread_vectors(
+        coulomb_energy,
+        start,
+        iterations=5000,
+        learning_rate=1 / 6,
+        final_rate=1 / 6,
+        clip=False,
+        tolerance=1e-9,
+    )
+    assert run.iterations < 5000 and len(run.losses) == run.iterations + 1
+    assert run.frame_iterations[-1] == run.iterations
+    _, gradient = tangential_gradient(coulomb_energy, tf.constant(run.vectors))
+    assert np.linalg.norm(gradient, axis=1).max() < 1e-9
+
+
+def test_the_guard_names_the_iteration_and_keeps_the_last_finite_state():
+    start = random_unit_vectors(5, 2, seed=0)
+
+    def loss_with_a_log_of_zero(vectors):
+        return -tf.math.log(tf.reduce_min(nearest_angles(vectors), axis=-1) * 0.0)
+
+    with pytest.raises(FloatingPointError, match="^iteration 0: loss became infinite") as error:
+        spread_vectors(loss_with_a_log_of_zero, start, iterations=3)
+    np.testing.assert_array_equal(error.value.last_finite_vectors, start)
+
+
+def test_spread_vectors_rejects_a_bad_iteration_count():
+    with pytest.raises(ValueError, match="^iterations must be an integer"):
+        spread_vectors(min_angle_loss, random_unit_vectors(4, 2, seed=0), iterations=0)
+
+
+def test_claim_prints_a_true_result_and_raises_on_a_false_one(capsys):
+    claim("two is even", 2 % 2 == 0)
+    assert capsys.readouterr().out == "✓ two is even\n"
+    with pytest.raises(AssertionError, match="no longer true: three is even"):
+        claim("three is even", 3 % 2 == 0)
 
 
 def test_squared_distances_match_direct_differences():
@@ -123,3 +202,26 @@ def test_coulomb_energy_of_an_octahedron():
     octahedron = tf.constant(np.vstack([np.eye(3), -np.eye(3)]))
     # 12 neighbouring pairs at distance sqrt(2), 3 opposite pairs at distance 2
     assert float(coulomb_energy(octahedron)) == pytest.approx(12 / math.sqrt(2) + 3 / 2, rel=1e-12)
+
+
+def test_tangent_basis_is_orthonormal_and_perpendicular_to_each_vector():
+    vectors = random_unit_vectors(5, 3, seed=9, dtype=tf.float64).numpy()
+    basis = tangent_basis(vectors)
+    assert basis.shape == (15, 10)
+    np.testing.assert_allclose(basis.T @ basis, np.eye(10), atol=1e-12)
+    radial = np.zeros((5, 15))
+    for i, vector in enumerate(vectors):
+        radial[i, 3 * i : 3 * i + 3] = vector
+    np.testing.assert_allclose(radial @ basis, 0.0, atol=1e-12)
+
+
+def test_rotation_modes_are_tangent_and_leave_the_energy_unchanged():
+    vectors = random_unit_vectors(6, 3, seed=10, dtype=tf.float64).numpy()
+    modes = rotation_modes(vectors)
+    assert modes.shape == (3, 18)
+    np.testing.assert_allclose(np.sum(modes.reshape(3, 6, 3) * vectors, axis=-1), 0.0, atol=1e-12)
+    energy = float(coulomb_energy(tf.constant(vectors)))
+    for mode in modes:  # a small turn about each axis: the energy moves only to second order
+        turned = vectors + 1e-6 * mode.reshape(6, 3)
+        turned /= np.linalg.norm(turned, axis=1, keepdims=True)
+        assert float(coulomb_energy(tf.constant(turned))) == pytest.approx(energy, rel=1e-10)

@@ -1,6 +1,7 @@
-"""Plotting helpers for vector_spread_example.ipynb: matplotlib boilerplate only.
+"""Plotting helpers for the vector-spread notebooks: matplotlib boilerplate only.
 
-The GradientTape loops stay in the notebook; these functions take NumPy arrays.
+The tape code is in spread.py, shown in the notebooks with show_code; these functions
+take NumPy arrays.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.collections import LineCollection
 
-from gdtf import save_gif
+from gdtf import GIF_BUDGET_BYTES, save_gif
 
 SPOKE_COLOR = "tab:blue"
 TARGET_COLOR = "tab:green"
@@ -70,7 +71,7 @@ def spokes_gif(
     target=None,
     fps=10,
     hold_seconds=1.0,
-    max_bytes=1_000_000,
+    max_bytes=GIF_BUDGET_BYTES,
 ):
     """Animate recorded spokes beside the min-angle curve drawn up to the current iteration.
 
