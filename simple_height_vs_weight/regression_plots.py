@@ -63,14 +63,18 @@ def loss_contours(ax, loss, slopes, intercepts, levels=25):
     return grid
 
 
-def excess_axis(ax, min_loss, top, iterations, iteration_scale="linear"):
-    """A log axis for the loss minus its minimum, with the 1%-of-the-minimum line dotted black."""
+def excess_axis(ax, min_loss, top, iterations, iteration_scale="linear", bottom=EXCESS_FLOOR):
+    """A log axis for the loss minus its minimum, with the 1%-of-the-minimum line dotted black.
+
+    The axis spans ``bottom`` / 5 to 3 × ``top``: pass the smallest excess a run reaches, so a run
+    that stalls far above the floor is not squeezed into the top of an empty axis.
+    """
     ax.axhline(0.01 * min_loss, **CLOSE_LINE_STYLE, label="1% of the minimum MSE")
     if iteration_scale == "symlog":
         ax.set_xscale("symlog", linthresh=1)  # iteration 0 (the start) stays on the axis
     ax.set(
         xlim=(0, iterations * 1.05),
-        ylim=(EXCESS_FLOOR / 5, top * 3),
+        ylim=(min(bottom, 0.01 * min_loss) / 5, top * 3),
         yscale="log",
         xlabel="iteration" + (" (symlog: linear to 1, log beyond)" if iteration_scale == "symlog" else ""),
         ylabel="MSE − minimum (lbs²)",
@@ -118,7 +122,7 @@ def fit_animation(
 
     iterations = np.arange(len(history))
     excess = np.maximum(history[:, 2] - min_loss, EXCESS_FLOOR)
-    excess_axis(ax_loss, min_loss, excess.max(), iterations[-1], view.iteration_scale)
+    excess_axis(ax_loss, min_loss, excess.max(), iterations[-1], view.iteration_scale, bottom=excess.min())
     ax_loss.plot(iterations, excess, color="tab:blue", alpha=0.25)
     (trace,) = ax_loss.plot([], [], color="tab:blue", lw=2, label="MSE − minimum")
     (marker,) = ax_loss.plot([], [], "o", color="tab:blue")
