@@ -1,14 +1,13 @@
-"""Plotting helpers for adversarial_cats_dogs.ipynb: matplotlib boilerplate only.
+"""Plotting helpers for the two adversarial notebooks: matplotlib boilerplate only.
 
-The GradientTape attack stays in the notebook. These functions take NumPy arrays:
-images (H, W, 3) in [0, 1] and probabilities (p_cat, p_dog).
+The tape code is in the notebooks or in ``cats_dogs.py``, shown there with ``show_code``.
+These functions take NumPy arrays: images (H, W, 3) in [0, 1] and probabilities (p_cat, p_dog).
 """
 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from cats_dogs import CLASS_NAMES
 
 CAT_COLOR, DOG_COLOR = "tab:red", "tab:blue"
 CHANGE_GAIN = 32  # changes are shown × 32: 4 counts × 32 = 128 of 255, from mid-grey to the end of the range
@@ -89,43 +88,26 @@ def annotated_counts(ax, counts, title, cmap, vmin, vmax, signed=False):
     ax.set(xticks=[], yticks=[], title=title)
 
 
-def success_curves(ax, budgets, curves, title):
-    """Attack success rate (%) against budget for several named curves: {label: (rates, style)}."""
-    for label, (rates, style) in curves.items():
-        ax.plot(budgets, 100 * np.asarray(rates), label=label, **style)
-    ax.set(
-        xlabel="budget (counts of 1/255 per pixel and channel)", ylabel="attack success rate (%)", title=title
-    )
-    ax.set(xticks=budgets, ylim=(0, 102))
-    ax.grid(alpha=0.3)
-    ax.legend()
-
-
 def amplified_change(image, original):
     """The change from ``original`` × CHANGE_GAIN, around mid-grey (0.5 = no change), clipped to [0, 1]."""
     return np.clip(0.5 + CHANGE_GAIN * (np.asarray(image) - np.asarray(original)), 0, 1)
 
 
-def magnified_crops(original, attacked, region, scale=8):
-    """A region of the original and of the attacked image, and the change × 32, each value a block."""
-    rows, cols = np.asarray(original)[region].shape[:2]
-    width, height = cols * scale / 100, rows * scale / 100  # inches at 100 dpi: ``scale`` pixels per value
-    fig, axes = plt.subplots(1, 3, figsize=(3.2 * width, height + 0.65))
-    fig.subplots_adjust(left=0, right=1, bottom=0, top=height / (height + 0.65), wspace=0.1)
-    panels = (
-        (original[region], "original"),
-        (attacked[region], "attacked (4 steps)"),
-        (amplified_change(attacked, original)[region], f"change × {CHANGE_GAIN}"),
-    )
-    for ax, (pixels, title) in zip(axes, panels, strict=True):
-        ax.imshow(pixels, interpolation="nearest")
-        ax.set(xticks=[], yticks=[], title=title)
-    fig.suptitle(f"{rows}×{cols} values, each drawn as a block of {scale}×{scale} pixels")
+def counts_patch_figure(original, attacked, top, left, size=8, channel=0):
+    """The attacked image with a marked patch, and that patch's 8-bit values before and after."""
+    patch = np.s_[top : top + size, left : left + size, channel]
+    before = np.rint(np.asarray(original)[patch] * 255).astype(int)
+    after = np.rint(np.asarray(attacked)[patch] * 255).astype(int)
+    fig, axes = plt.subplots(1, 4, figsize=(15, 4), gridspec_kw={"width_ratios": [0.8, 1, 1, 1]})
+    axes[0].imshow(attacked)
+    outline = plt.Rectangle((left - 0.5, top - 0.5), size, size, fill=False, color="yellow", lw=2)
+    axes[0].add_patch(outline)
+    axes[0].set(xticks=[], yticks=[], title="attacked image")
+    channel_name = ("red", "green", "blue")[channel]
+    annotated_counts(axes[1], before, f"original {channel_name} values", "Reds", 0, 255)
+    annotated_counts(axes[2], after, f"attacked {channel_name} values", "Reds", 0, 255)
+    annotated_counts(axes[3], after - before, "difference (counts)", "coolwarm", -4, 4, signed=True)
     return fig
-
-
-def predicted_name(probabilities):
-    return CLASS_NAMES[int(np.argmax(probabilities))]
 
 
 def attack_animation(attacks, all_probabilities, labels, hold=1):
@@ -177,42 +159,60 @@ ATTACK_STYLES = {
 }
 
 
-def robust_accuracy_panels(robust, models, training_budgets=None):
-    """One panel per model: accuracy on all test photos against the attack budget, per attack.
+def robust_accuracy_panels(robust, names, training_budgets=None):
+    """One panel per model: accuracy on all test photos against the budget, per attack.
 
-    ``training_budgets`` maps a model to the budget it was trained for, marked by a dotted line.
+    Shaded bands are the Wilson 95% intervals stored beside each curve. ``names`` maps a
+    metrics key to its display name; ``training_budgets`` maps a key to the budget it was
+    trained for, marked by a dotted line.
     """
     budgets = [0, *robust["budgets_in_counts"]]
-    fig, axes = plt.subplots(1, len(models), figsize=(4.2 * len(models), 3.8), sharey=True)
-    for ax, (key, title) in zip(axes, models.items(), strict=True):
+    fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.9), sharey=True)
+    for ax, (key, title) in zip(axes, names.items(), strict=True):
         entry = robust[key]
         for attack, (label, style) in ATTACK_STYLES.items():
             ax.plot(budgets, [entry["clean"], *entry[attack]], label=label, **style)
+            low, high = np.array(entry[f"{attack}_interval95"]).T
+            ax.fill_between(budgets[1:], low, high, color=style["color"], alpha=0.2, lw=0)
         if key in (training_budgets or {}):
-            ax.axvline(training_budgets[key], color="grey", lw=0.8, ls=":")
+            ax.axvline(training_budgets[key], color="grey", lw=0.8, ls=":", label="training budget")
         ax.axhline(0.5, color="grey", lw=0.8)
+        ax.text(budgets[-1], 0.51, "constant answer: 50%", ha="right", va="bottom", fontsize=8, color="grey")
         ax.set(title=title, xlabel="budget (counts of 1/255)", xticks=budgets, ylim=(0, 1))
         ax.grid(alpha=0.3)
     axes[0].set_ylabel(f"accuracy on all {robust['test_images']:,} test photos")
     axes[0].yaxis.set_major_formatter(plt.FuncFormatter(lambda y, _: f"{y:.0%}"))
-    axes[-1].legend(loc="upper right", fontsize=8)
-    fig.tight_layout()
+    handles, labels = axes[-1].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig
 
 
-def saliency_grid(images, gradients_by_model, titles):
-    """Each photo (rows) next to the size of each model's input gradient (columns), per pixel."""
-    columns = 1 + len(gradients_by_model)
-    fig, axes = plt.subplots(len(images), columns, figsize=(2.6 * columns, 2.6 * len(images)))
-    for row, image in enumerate(images):
-        axes[row, 0].imshow(image)
-        for column, (name, gradients) in enumerate(gradients_by_model.items(), start=1):
-            magnitude = np.abs(gradients[row]).sum(axis=-1)
-            axes[row, column].imshow(magnitude / np.percentile(magnitude, 99), cmap="gray", vmin=0, vmax=1)
-            if row == 0:
-                axes[row, column].set_title(name, fontsize=10)
-        axes[row, 0].set_title(titles[row], fontsize=10)
-    for ax in axes.flat:
-        ax.set(xticks=[], yticks=[])
+def linearity_scatter(linearity, names):
+    """Predicted (first-order) against actual drop of the logit margin, log-log, one panel per budget."""
+    budgets = linearity["budgets_in_counts"]
+    fig, axes = plt.subplots(1, len(budgets), figsize=(5 * len(budgets), 4.4), sharex=True, sharey=True)
+    for ax, budget in zip(axes, budgets, strict=True):
+        for (key, name), marker in zip(names.items(), "o^s", strict=True):
+            points = linearity["models"][key][str(budget)]
+            # both changes are drops of the margin: plot their sizes
+            ax.scatter(
+                -np.array(points["predicted"]),
+                -np.array(points["actual"]),
+                s=12,
+                marker=marker,
+                alpha=0.6,
+                label=name,
+            )
+        ax.plot([0.03, 100], [0.03, 100], color="grey", lw=0.8, label="actual = predicted")
+        ax.set(
+            xscale="log",
+            yscale="log",
+            title=f"one FGSM step of {budget} count{'s' * (budget != 1)}",
+            xlabel="predicted drop of the logit margin, −∇m · δ",
+            ylabel="actual drop of the logit margin",
+        )
+        ax.grid(alpha=0.3, which="both")
+    axes[0].legend(fontsize=8)
     fig.tight_layout()
     return fig

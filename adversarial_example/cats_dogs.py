@@ -7,6 +7,7 @@ Pixels are float32 in [0, 1]; one 8-bit "count" is 1/255.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,20 @@ import tensorflow as tf
 from PIL import Image, UnidentifiedImageError
 
 CLASS_NAMES = ("cat", "dog")
+HERE = Path(__file__).resolve().parent
+MODEL_DIR = HERE / "models"
+METRICS_JSON = MODEL_DIR / "metrics.json"
+# metrics.json key -> model file, and key -> the name the notebooks print.
+MODEL_FILES = {
+    "classifier": "victim_cnn.keras",
+    "fgsm_classifier": "victim_cnn_fgsm.keras",
+    "pgd_classifier": "victim_cnn_pgd.keras",
+}
+DISPLAY_NAMES = {
+    "classifier": "victim",
+    "fgsm_classifier": "FGSM-trained copy",
+    "pgd_classifier": "PGD-trained copy",
+}
 IMAGE_SIZE = 128
 ONE_COUNT = 1.0 / 255.0
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
@@ -52,9 +67,14 @@ def read_image_uint8(path, size: int = IMAGE_SIZE) -> np.ndarray:
         raise ImageLoadError(f"{path}: not a readable image ({error})") from error
 
 
+def to_unit(pixels) -> np.ndarray:
+    """8-bit counts (uint8, any shape) -> float32 in [0, 1]: the one place a count becomes 1/255."""
+    return np.asarray(pixels, dtype=np.float32) / 255.0
+
+
 def load_image(path, size: int = IMAGE_SIZE) -> np.ndarray:
     """Read an image file as a ``(size, size, 3)`` float32 array with values in [0, 1]."""
-    return read_image_uint8(path, size).astype(np.float32) / 255.0
+    return to_unit(read_image_uint8(path, size))
 
 
 def load_image_folder(split_dir, size: int = IMAGE_SIZE) -> tuple[np.ndarray, np.ndarray]:
@@ -90,9 +110,18 @@ def load_tfds_splits(seed: int = 42, test_fraction: float = 0.15):
         images.append(np.asarray(to_rgb_square(Image.fromarray(image), IMAGE_SIZE)))
         labels.append(int(label))  # tfds: 0 = cat, 1 = dog, as CLASS_NAMES
     images, labels = np.stack(images), np.asarray(labels, np.int32)
-    order = np.random.default_rng(seed).permutation(len(labels))
-    cut = int(round((1 - test_fraction) * len(labels)))
-    return (images[order[:cut]], labels[order[:cut]]), (images[order[cut:]], labels[order[cut:]])
+    train, test = split_indices(len(labels), 1 - test_fraction, seed)
+    return (images[train], labels[train]), (images[test], labels[test])
+
+
+def split_indices(count: int, first_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A seeded permutation of ``range(count)`` cut in two: the first ``first_fraction``, the rest.
+
+    The one split of the project: tensorflow-datasets' train/test and train/validation both use it.
+    """
+    order = np.random.default_rng(seed).permutation(count)
+    cut = int(round(first_fraction * count))
+    return order[:cut], order[cut:]
 
 
 def build_classifier(width: int = 24, name: str = "cats_vs_dogs_cnn"):
@@ -132,110 +161,180 @@ def load_classifier(path):
     return keras.models.load_model(path, compile=False, safe_mode=True)
 
 
-def sign_attack(model, images, target_class, steps: int, step_size: float = ONE_COUNT):
-    """Move every pixel ``step_size`` per step in the sign of d(p_target - p_other)/d(pixel).
+def predicted_name(probabilities) -> str:
+    """The class a row of probabilities (or logits) picks."""
+    return CLASS_NAMES[int(np.argmax(probabilities))]
 
-    ``images`` is a batch ``(n, H, W, 3)`` in [0, 1]; ``target_class`` a class index or one per
-    image. Returns the images after each step, shape ``(steps, n, H, W, 3)``. The total change per
-    pixel is at most ``steps * step_size`` and pixels stay in [0, 1].
+
+def claim(text: str, holds) -> None:
+    """State a result in words: print it with a tick, or raise naming it when it no longer holds."""
+    if not bool(holds):
+        raise AssertionError(f"no longer true: {text}")
+    print("✓", text)
+
+
+def read_metrics(path=METRICS_JSON) -> dict:
+    """The measured figures committed beside the models."""
+    return json.loads(Path(path).read_text())
+
+
+def update_metrics(entries: dict, path=METRICS_JSON) -> None:
+    """Write ``entries`` into metrics.json, keeping every other entry: its one writer."""
+    path = Path(path)
+    metrics = json.loads(path.read_text()) if path.exists() else {}
+    metrics.update(entries)
+    path.write_text(json.dumps(metrics, indent=2) + "\n")
+
+
+def binomial_interval(successes, trials, z: float = 1.96) -> tuple[float, float]:
+    """Wilson's 95% interval for a proportion: honest near 0 and 1, where the normal one is not."""
+    if trials <= 0:
+        raise ValueError(f"binomial_interval needs at least one trial, got {trials}")
+    share = successes / trials
+    centre = (share + z**2 / (2 * trials)) / (1 + z**2 / trials)
+    half = z * np.sqrt(share * (1 - share) / trials + z**2 / (4 * trials**2)) / (1 + z**2 / trials)
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == trials else min(1.0, centre + half)
+    return float(low), float(high)
+
+
+# ---------------------------------------------------------------- the attacks
+#
+# One objective, the logit margin m = z_label - z_other (positive: classified as ``label``).
+# Its input gradient has no softmax factor, so it cannot underflow the way the gradients of
+# p_label - p_other and of the cross-entropy do (the attack notebook shows both going to zero).
+# With two classes the three share the sign of their gradients wherever none has underflowed,
+# so every sign attack below takes the same steps it would take on the cross-entropy.
+
+
+class LogitModel:
+    """The classifier without its softmax: ``logits_of(images)`` returns z, not probabilities.
+
+    It shares every weight with ``model`` (the convolutions and the last layer's kernel and
+    bias), so it stays right while ``model`` trains. Called like a Keras model.
+    """
+
+    def __init__(self, model):
+        import keras
+
+        self.head = model.get_layer("probabilities")
+        self.features = keras.Model(model.input, self.head.input)
+        self.name = f"{model.name}_logits"
+
+    def __call__(self, images, training=False):
+        features = self.features(images, training=training)
+        return tf.matmul(features, self.head.kernel) + self.head.bias
+
+
+def logit_model(model) -> LogitModel:
+    """The same network with the softmax left off (weights shared): see :class:`LogitModel`."""
+    return LogitModel(model)
+
+
+def logit_margin(logits, labels):
+    """z_label - z_other per image, for two classes: positive where ``label`` wins."""
+    labels = tf.convert_to_tensor(labels, tf.int32)
+    chosen = tf.gather(logits, labels, axis=1, batch_dims=1)
+    other = tf.gather(logits, 1 - labels, axis=1, batch_dims=1)
+    return chosen - other
+
+
+@tf.function(reduce_retracing=True)
+def margin_gradient(logits_of, images, labels):
+    """The logit margin and its gradient with respect to every input value, from one tape."""
+    with tf.GradientTape() as tape:
+        tape.watch(images)
+        margin = logit_margin(logits_of(images, training=False), labels)
+    return margin, tape.gradient(margin, images)
+
+
+def sign_step(logits_of, images, labels, step):
+    """FGSM's step: every value moves ``step`` against the sign of the margin's gradient.
+
+    One call with ``step`` = epsilon is FGSM (Goodfellow et al. 2015); ``step`` is one budget or
+    one per image. Values stay in [0, 1]. ``labels`` is the class to move *away* from.
     """
     images = tf.convert_to_tensor(images, tf.float32)
-    sign = _target_sign(target_class, tf.shape(images)[0])
-    history = []
+    _, gradient = margin_gradient(logits_of, images, tf.convert_to_tensor(labels, tf.int32))
+    return tf.clip_by_value(images - _per_image(step) * tf.sign(gradient), 0.0, 1.0)
+
+
+def sign_attack(logits_of, images, labels, steps: int, step_size: float = ONE_COUNT):
+    """The iterative attack: ``steps`` sign steps of ``step_size``, each from a new gradient.
+
+    Returns the images after each step, ``(steps, n, H, W, 3)``. With one count per step no
+    value moves more than ``steps`` counts and every value stays on the 8-bit grid.
+    """
+    history = [tf.convert_to_tensor(images, tf.float32)]
     for _ in range(steps):
-        images = tf.clip_by_value(images + step_size * _margin_gradient_sign(model, images, sign), 0.0, 1.0)
-        history.append(images)
-    return tf.stack(history)
+        history.append(sign_step(logits_of, history[-1], labels, step_size))
+    return tf.stack(history[1:])
 
 
-def fgsm_attack(model, images, target_class, budgets):
-    """Single-step FGSM: one gradient, then one jump of each size in ``budgets`` along its sign.
+def project(adversarial, images, epsilon):
+    """Back into the L-inf ball of radius ``epsilon`` around ``images``, and into [0, 1]."""
+    epsilon = _per_image(epsilon)
+    return tf.clip_by_value(adversarial, tf.maximum(images - epsilon, 0.0), tf.minimum(images + epsilon, 1.0))
 
-    Returns ``(len(budgets), n, H, W, 3)``.
-    """
+
+def random_fgsm(logits_of, images, labels, epsilon, seed: int):
+    """R+FGSM (Tramer et al. 2018): a random step of epsilon/2 in each value, then FGSM with
+    the other half of the budget. Stronger than FGSM only where the loss is curved at the photo."""
     images = tf.convert_to_tensor(images, tf.float32)
-    direction = _margin_gradient_sign(model, images, _target_sign(target_class, tf.shape(images)[0]))
-    return tf.stack([tf.clip_by_value(images + budget * direction, 0.0, 1.0) for budget in budgets])
+    random_signs = tf.sign(tf.random.Generator.from_seed(seed).normal(tf.shape(images)))
+    start = tf.clip_by_value(images + _per_image(epsilon) / 2 * random_signs, 0.0, 1.0)
+    return project(sign_step(logits_of, start, labels, _per_image(epsilon) / 2), images, epsilon)
 
 
 def pgd_attack(
-    model,
+    logits_of,
     images,
     labels,
     epsilon,
     steps: int = 20,
-    step_size: float | None = None,
+    step_size=None,
     restarts: int = 1,
     random_start: bool = True,
     seed: int = 0,
 ):
-    """Untargeted L-inf PGD (Madry et al. 2018): maximise the cross-entropy of the true label.
+    """Untargeted L-inf PGD (Madry et al. 2018) on the logit margin of the true ``labels``.
 
-    Each restart starts from a uniformly random point of the ball of radius ``epsilon`` around
-    ``images`` (or from ``images`` itself when ``random_start`` is false), takes ``steps`` signed
-    steps of ``step_size`` (default ``2.5 * epsilon / steps``, Madry's choice) and projects back
-    into the ball and into [0, 1] after each. Of the restarts, each image keeps the first that is
-    misclassified, else the one with the highest loss. Returns the adversarial batch.
-    ``epsilon`` is one budget for the batch or one per image.
+    Each restart starts from a uniformly random point of the ball of radius ``epsilon`` (or
+    from ``images`` when ``random_start`` is false), takes ``steps`` sign steps of ``step_size``
+    (default ``2.5 * epsilon / steps``, the rule of thumb of the MadryLab ``robustness``
+    library) and projects back into the ball and [0, 1] after each. Each image keeps the first
+    restart that fools the model, else the one with the lowest margin. ``epsilon`` is one
+    budget or one per image. The result is off the 8-bit grid: a continuous-ball attack.
     """
     images = tf.convert_to_tensor(images, tf.float32)
     labels = tf.convert_to_tensor(labels, tf.int32)
-    epsilon = tf.convert_to_tensor(epsilon, tf.float32)
-    if epsilon.shape.rank:  # one budget per image
-        epsilon = tf.reshape(epsilon, [-1, 1, 1, 1])
-    step_size = 2.5 * epsilon / steps if step_size is None else tf.convert_to_tensor(step_size, tf.float32)
+    epsilon = _per_image(epsilon)
+    step_size = 2.5 * epsilon / steps if step_size is None else _per_image(step_size)
     generator = tf.random.Generator.from_seed(seed)
-    best, best_loss, fooled = images, tf.fill(tf.shape(labels), -np.inf), tf.zeros_like(labels, tf.bool)
+    best, best_margin = images, tf.fill(tf.shape(labels), np.inf)
     for _ in range(restarts):
         noise = generator.uniform(tf.shape(images), -1.0, 1.0) * epsilon if random_start else 0.0
         adversarial = tf.clip_by_value(images + noise, 0.0, 1.0)
-        adversarial, loss, wrong = pgd_steps(model, images, labels, adversarial, epsilon, step_size, steps)
-        # Keep a restart's result where it is the first to fool the model, or beats the best loss so far.
-        take = tf.logical_and(tf.logical_not(fooled), tf.logical_or(wrong, loss > best_loss))
+        adversarial, margin = pgd_steps(
+            logits_of, images, labels, adversarial, epsilon, step_size, tf.constant(steps)
+        )
+        # Keep a restart's result where no earlier one fooled the model and this one did better.
+        take = tf.logical_and(best_margin >= 0, margin < best_margin)
         best = tf.where(take[:, None, None, None], adversarial, best)
-        best_loss = tf.where(take, loss, best_loss)
-        fooled = tf.logical_or(fooled, wrong)
+        best_margin = tf.where(take, margin, best_margin)
     return best
 
 
 @tf.function(reduce_retracing=True)
-def pgd_steps(model, images, labels, adversarial, epsilon, step_size, steps):
+def pgd_steps(logits_of, images, labels, adversarial, epsilon, step_size, steps):
+    """``steps`` projected sign steps; returns the last point and its logit margin."""
     for _ in tf.range(steps):
-        adversarial = tf.clip_by_value(
-            adversarial + step_size * tf.sign(_loss_gradient(model, adversarial, labels)),
-            tf.maximum(images - epsilon, 0.0),
-            tf.minimum(images + epsilon, 1.0),
-        )
-    probabilities = model(adversarial, training=False)
-    loss = _cross_entropy(labels, probabilities)
-    return adversarial, loss, tf.argmax(probabilities, axis=1, output_type=tf.int32) != labels
+        _, gradient = margin_gradient(logits_of, adversarial, labels)
+        adversarial = project(adversarial - step_size * tf.sign(gradient), images, epsilon)
+    return adversarial, logit_margin(logits_of(adversarial, training=False), labels)
 
 
-def _loss_gradient(model, images, labels):
-    with tf.GradientTape() as tape:
-        tape.watch(images)
-        # Keras takes the cross-entropy from the softmax's logits, so it does not saturate
-        # when the model is sure of itself (a probability of exactly 1.0 has no gradient).
-        loss = _cross_entropy(labels, model(images, training=False))
-    return tape.gradient(loss, images)
-
-
-def _cross_entropy(labels, probabilities):
-    import keras
-
-    return keras.losses.sparse_categorical_crossentropy(labels, probabilities)
-
-
-def _target_sign(target_class, count):
-    # p_cat - p_dog times +1 pushes towards "cat" (class 0), times -1 towards "dog" (class 1).
-    target = tf.broadcast_to(tf.cast(target_class, tf.float32), [count])
-    return 1.0 - 2.0 * target
-
-
-@tf.function(reduce_retracing=True)
-def _margin_gradient_sign(model, images, sign):
-    with tf.GradientTape() as tape:
-        tape.watch(images)
-        probabilities = model(images, training=False)
-        margin = sign * (probabilities[:, 0] - probabilities[:, 1])
-    return tf.sign(tape.gradient(margin, images))
+def _per_image(value):
+    # One number for the batch, or one per image broadcast over (H, W, 3).
+    value = tf.convert_to_tensor(value, tf.float32)
+    return tf.reshape(value, [-1, 1, 1, 1]) if value.shape.rank else value

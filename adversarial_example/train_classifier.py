@@ -1,4 +1,4 @@
-"""Train the cats-vs-dogs victim classifier, then fine-tune a copy with FGSM adversarial training.
+"""Train the cats-vs-dogs victim classifier, then fine-tune copies with FGSM and PGD adversarial training.
 
 A one-off: the notebook only loads the committed results. Examples::
 
@@ -10,14 +10,15 @@ it, tensorflow-datasets ``cats_vs_dogs`` is used (``pip install -r
 adversarial_example/requirements-train.txt``; it downloads about 800 MB once), split 85/15 into
 train and test by a fixed seed.
 
-Writes ``models/victim_cnn.keras``, ``models/victim_cnn_robust.keras`` and the ``classifier`` and
-``robust_classifier`` entries of ``models/metrics.json`` (other entries are kept).
+Writes ``models/victim_cnn.keras``, ``models/victim_cnn_fgsm.keras``, ``models/victim_cnn_pgd.keras``
+and the ``classifier``, ``fgsm_classifier`` and ``pgd_classifier`` entries of ``models/metrics.json``
+(other entries are kept). Both attacks come from ``cats_dogs`` (the logit margin; with two classes
+its sign steps are the cross-entropy's wherever neither gradient underflows).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from pathlib import Path
@@ -29,18 +30,21 @@ import numpy as np
 import tensorflow as tf
 from cats_dogs import (
     CLASS_NAMES,
+    MODEL_DIR,
+    MODEL_FILES,
     ONE_COUNT,
     build_classifier,
     load_classifier,
     load_image_folder,
     load_tfds_splits,
+    logit_model,
     pgd_attack,
     pgd_steps,
+    sign_step,
+    split_indices,
+    to_unit,
+    update_metrics,
 )
-
-HERE = Path(__file__).resolve().parent
-MODEL_DIR = HERE / "models"
-METRICS_JSON = MODEL_DIR / "metrics.json"
 
 
 def parse_args():
@@ -72,9 +76,8 @@ def parse_args():
 
 
 def split_validation(images, labels, fraction, seed):
-    order = np.random.default_rng(seed).permutation(len(labels))
-    cut = int(round(fraction * len(labels)))
-    return (images[order[cut:]], labels[order[cut:]]), (images[order[:cut]], labels[order[:cut]])
+    validation, train = split_indices(len(labels), fraction, seed)
+    return (images[train], labels[train]), (images[validation], labels[validation])
 
 
 def augmenter(seed):
@@ -95,7 +98,8 @@ def make_dataset(images, labels, batch_size, seed=None, augment=None):
     dataset = tf.data.Dataset.from_tensor_slices((images, labels))
     if seed is not None:
         dataset = dataset.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(batch_size).map(lambda x, y: (tf.cast(x, tf.float32) / 255.0, y))
+    # to_unit's scaling, inside the input pipeline
+    dataset = dataset.batch(batch_size).map(lambda x, y: (tf.cast(x, tf.float32) * ONE_COUNT, y))
     if augment is not None:
         dataset = dataset.map(lambda x, y: (tf.clip_by_value(augment(x, training=True), 0.0, 1.0), y))
     return dataset.prefetch(tf.data.AUTOTUNE)
@@ -126,26 +130,23 @@ def descend(model, optimizer, loss_fn, images, labels):
     return loss
 
 
-def adversarial_fine_tune(model, train, val, args):
+def fgsm_fine_tune(model, train, val, args):
     """FGSM adversarial training: half of every batch is replaced by its FGSM version.
 
-    Each attacked image gets its own budget, 1..max_budget counts, so the defence covers the whole
-    range the notebook evaluates.
+    Each attacked image gets its own budget, 1..max_budget counts (Kurakin et al. 2017). FGSM
+    from the clean image, without a random start, is the setting of catastrophic overfitting
+    (Wong et al. 2020); the defences notebook finds its symptom.
     """
     optimizer, loss_fn = fine_tuning_setup(model, args.learning_rate / 10, args.robust_epochs, train, args)
+    logits_of = logit_model(model)
 
     @tf.function
     def train_step(images, labels):
         half = tf.shape(images)[0] // 2
         clean, to_attack = images[:half], images[half:]
-        with tf.GradientTape() as tape:
-            tape.watch(to_attack)
-            attack_loss = loss_fn(labels[half:], model(to_attack, training=False))
-        budget = tf.random.uniform([tf.shape(to_attack)[0], 1, 1, 1], 1, args.max_budget + 1, tf.int32)
-        attacked = to_attack + tf.cast(budget, tf.float32) / 255.0 * tf.sign(
-            tape.gradient(attack_loss, to_attack)
-        )
-        mixed = tf.concat([clean, tf.clip_by_value(attacked, 0.0, 1.0)], axis=0)
+        budget = tf.random.uniform([tf.shape(to_attack)[0]], 1, args.max_budget + 1, tf.int32)
+        attacked = sign_step(logits_of, to_attack, labels[half:], tf.cast(budget, tf.float32) * ONE_COUNT)
+        mixed = tf.concat([clean, tf.stop_gradient(attacked)], axis=0)
         return descend(model, optimizer, loss_fn, mixed, labels)
 
     augment = augmenter(args.seed + 100)
@@ -163,12 +164,12 @@ def adversarial_fine_tune(model, train, val, args):
 
 def robust_accuracy(model, images, labels, epsilon, steps, batch_size=100):
     """Fraction of ``images`` still classified correctly under PGD (one random start)."""
-    correct = 0
-    for start in range(0, len(labels), batch_size):
-        batch = tf.constant(images[start : start + batch_size], tf.float32) / 255.0
-        batch_labels = labels[start : start + batch_size]
-        adversarial = pgd_attack(model, batch, batch_labels, epsilon, steps=steps, seed=start)
-        correct += int(np.sum(np.argmax(model.predict_on_batch(adversarial), axis=1) == batch_labels))
+    logits_of, correct = logit_model(model), 0
+    for first in range(0, len(labels), batch_size):
+        batch = tf.constant(to_unit(images[first : first + batch_size]))
+        batch_labels = labels[first : first + batch_size]
+        adversarial = pgd_attack(logits_of, batch, batch_labels, epsilon, steps=steps, seed=first)
+        correct += int(np.sum(np.argmax(logits_of(adversarial), axis=1) == batch_labels))
     return correct / len(labels)
 
 
@@ -187,15 +188,18 @@ def pgd_fine_tune(model, train, val, args):
     """
     full_budget = args.pgd_epsilon * ONE_COUNT
     optimizer, loss_fn = fine_tuning_setup(model, args.learning_rate / 10, args.pgd_epochs, train, args)
+    logits_of = logit_model(model)
 
     @tf.function
     def train_step(images, labels, epsilon):
         half = tf.shape(images)[0] // 2
         to_attack, attack_labels = images[half:], labels[half:]
         noise = tf.random.uniform(tf.shape(to_attack), -epsilon, epsilon)
-        start = tf.clip_by_value(to_attack + noise, 0.0, 1.0)
+        random_start = tf.clip_by_value(to_attack + noise, 0.0, 1.0)
         step_size = 2.5 * epsilon / args.pgd_steps
-        attacked, _, _ = pgd_steps(model, to_attack, attack_labels, start, epsilon, step_size, args.pgd_steps)
+        attacked, _ = pgd_steps(
+            logits_of, to_attack, attack_labels, random_start, epsilon, step_size, args.pgd_steps
+        )
         mixed = tf.concat([images[:half], tf.stop_gradient(attacked)], axis=0)
         return descend(model, optimizer, loss_fn, mixed, labels)
 
@@ -204,35 +208,29 @@ def pgd_fine_tune(model, train, val, args):
     for epoch in range(args.pgd_epochs):
         ramp = min(1.0, (epoch + 1) / max(args.pgd_ramp_epochs, 1))
         epsilon = ONE_COUNT + ramp * (full_budget - ONE_COUNT)
-        start, losses = time.time(), []
+        started, losses = time.time(), []
         for images, labels in make_dataset(*train, args.batch_size, seed=args.seed + epoch, augment=augment):
             losses.append(float(train_step(images, labels, tf.constant(epsilon, tf.float32))))
         clean, _ = evaluate(model, *val)
-        robust = robust_accuracy(model, *val, full_budget, steps=10)
+        val_pgd10 = robust_accuracy(model, *val, full_budget, steps=10)
         history.append(
             {
                 "epoch": epoch + 1,
                 "epsilon_counts": round(epsilon * 255, 2),
                 "val_clean": round(clean, 4),
-                "val_pgd10": round(robust, 4),
+                "val_pgd10": round(val_pgd10, 4),
             }
         )
         print(
             f"PGD epoch {epoch + 1}/{args.pgd_epochs} (epsilon {epsilon * 255:.2f}/255): loss "
             f"{np.mean(losses):.4f}, validation clean {clean:.4f}, PGD-10 at {args.pgd_epsilon:g}/255 "
-            f"{robust:.4f} ({time.time() - start:.0f} s)",
+            f"{val_pgd10:.4f} ({time.time() - started:.0f} s)",
             flush=True,
         )
-        if robust > best_robust:
-            best_weights, best_robust = model.get_weights(), robust
+        if val_pgd10 > best_robust:
+            best_weights, best_robust = model.get_weights(), val_pgd10
     model.set_weights(best_weights)
     return history
-
-
-def update_metrics(path, entries):
-    metrics = json.loads(path.read_text()) if path.exists() else {}
-    metrics.update(entries)
-    path.write_text(json.dumps(metrics, indent=2) + "\n")
 
 
 def save_for_inference(model, path):
@@ -264,7 +262,7 @@ def save_and_record(
         "training_seconds": round(seconds),
         **extra,
     }
-    update_metrics(args.out_dir / "metrics.json", {key: entry})
+    update_metrics({key: entry}, args.out_dir / "metrics.json")
 
 
 def main():
@@ -292,7 +290,7 @@ def main():
         args=args, test=test, data_source=data_source, train_size=len(train[1]), val_size=len(val[1])
     )
     if args.reuse_victim:
-        model = load_classifier(args.out_dir / "victim_cnn.keras")
+        model = load_classifier(args.out_dir / MODEL_FILES["classifier"])
     else:
         model = train_victim(args, train, val, context)
         if args.robust_epochs:
@@ -302,16 +300,17 @@ def main():
         pgd.set_weights(model.get_weights())
         start = time.time()
         history = pgd_fine_tune(pgd, train, val, args)
+        ramp = [round(h["epsilon_counts"], 2) for h in history[: args.pgd_ramp_epochs]]
         method = (
             "PGD adversarial fine-tuning of the classifier (Madry et al. 2018): half of each batch "
-            f"attacked, epsilon ramped from 1/255 to {args.pgd_epsilon:g}/255 over "
-            f"{args.pgd_ramp_epochs} epochs, {args.pgd_steps} steps of 2.5 * epsilon / steps from a "
+            f"attacked, epsilon {ramp} counts in the first {args.pgd_ramp_epochs} epochs, then "
+            f"{args.pgd_epsilon:g}/255, {args.pgd_steps} steps of 2.5 * epsilon / steps from a "
             "random start; weights of the epoch with the best validation PGD-10 accuracy"
         )
         save_and_record(
             pgd,
             "pgd_classifier",
-            "victim_cnn_pgd.keras",
+            MODEL_FILES["pgd_classifier"],
             time.time() - start,
             args.pgd_epochs,
             method=method,
@@ -334,23 +333,25 @@ def train_victim(args, train, val, context):
         shuffle=False,  # the dataset reshuffles itself, seeded
         verbose=2,
     )
-    save_and_record(model, "classifier", "victim_cnn.keras", time.time() - start, args.epochs, **context)
+    save_and_record(
+        model, "classifier", MODEL_FILES["classifier"], time.time() - start, args.epochs, **context
+    )
     return model
 
 
 def fgsm_fine_tune_and_save(model, train, val, args, context):
-    robust = keras.models.clone_model(model)
-    robust.set_weights(model.get_weights())
+    fgsm_copy = keras.models.clone_model(model)
+    fgsm_copy.set_weights(model.get_weights())
     start = time.time()
-    adversarial_fine_tune(robust, train, val, args)
+    fgsm_fine_tune(fgsm_copy, train, val, args)
     method = (
         "FGSM adversarial fine-tuning of the classifier: half of each batch attacked with "
         f"a random budget of 1..{args.max_budget}/255"
     )
     save_and_record(
-        robust,
-        "robust_classifier",
-        "victim_cnn_robust.keras",
+        fgsm_copy,
+        "fgsm_classifier",
+        MODEL_FILES["fgsm_classifier"],
         time.time() - start,
         args.robust_epochs,
         method=method,

@@ -9,15 +9,24 @@ import pytest
 import tensorflow as tf
 from cats_dogs import (
     IMAGE_SIZE,
+    MODEL_FILES,
     ONE_COUNT,
     ImageLoadError,
-    fgsm_attack,
+    binomial_interval,
+    build_classifier,
+    claim,
     load_classifier,
     load_image,
     load_image_folder,
+    logit_margin,
+    logit_model,
     pgd_attack,
+    random_fgsm,
     read_image_uint8,
     sign_attack,
+    sign_step,
+    split_indices,
+    to_unit,
 )
 from PIL import Image
 
@@ -94,15 +103,14 @@ def test_folder_loader_labels_and_errors(tmp_path):
 # ---------------------------------------------------------------- attacks
 
 
-def linear_toy_model(weights):
-    """p_cat - p_dog = tanh(w . x): its input gradient has the sign of w everywhere."""
-    shape = weights.shape
+def linear_toy_logits(weights):
+    """z = (w . x, -w . x): the logit margin of "cat" is 2 w . x, its gradient 2w everywhere."""
     flat = weights.reshape(-1, 1).astype(np.float32)
     model = keras.Sequential(
-        [keras.Input(shape), keras.layers.Flatten(), keras.layers.Dense(2, use_bias=False)]
+        [keras.Input(weights.shape), keras.layers.Flatten(), keras.layers.Dense(2, use_bias=False)]
     )
     model.layers[-1].set_weights([np.concatenate([flat, -flat], axis=1)])
-    return keras.Sequential([model, keras.layers.Softmax()])
+    return model
 
 
 @pytest.fixture
@@ -112,13 +120,13 @@ def toy():
     images = rng.integers(0, 256, size=(5, 6, 6, 3)).astype(np.float32) / 255
     images[:, 0, 0, :] = 0.0  # some pixels start at the edges of [0, 1]
     images[:, 1, 1, :] = 1.0
-    return linear_toy_model(weights), weights, images
+    return linear_toy_logits(weights), weights, images
 
 
-@pytest.mark.parametrize(("target", "direction"), [(0, 1.0), (1, -1.0)])
-def test_sign_attack_moves_each_pixel_one_count_along_the_known_gradient(toy, target, direction):
-    model, weights, images = toy
-    steps = sign_attack(model, images, target, steps=3).numpy()
+@pytest.mark.parametrize(("leave", "direction"), [(1, 1.0), (0, -1.0)])
+def test_sign_attack_moves_each_pixel_one_count_along_the_known_gradient(toy, leave, direction):
+    logits_of, weights, images = toy
+    steps = sign_attack(logits_of, images, [leave] * 5, steps=3).numpy()
     assert steps.shape == (3, *images.shape)
     expected_first = np.clip(images + direction * np.sign(weights) * ONE_COUNT, 0, 1)
     np.testing.assert_allclose(steps[0], expected_first, atol=1e-6)
@@ -127,81 +135,130 @@ def test_sign_attack_moves_each_pixel_one_count_along_the_known_gradient(toy, ta
         assert attacked.min() >= 0.0 and attacked.max() <= 1.0  # still an image
 
 
-def test_sign_attack_raises_the_target_probability(toy):
-    model, _, images = toy
-    before = model(images).numpy()
-    after = model(sign_attack(model, images, [1, 0, 1, 0, 1], steps=2)[-1]).numpy()
-    targets = np.array([1, 0, 1, 0, 1])
-    assert np.all(after[np.arange(5), targets] > before[np.arange(5), targets])
+def test_sign_attack_lowers_the_margin_of_the_class_it_leaves(toy):
+    logits_of, _, images = toy
+    labels = np.array([1, 0, 1, 0, 1])
+    before = logit_margin(logits_of(images), labels).numpy()
+    after = logit_margin(logits_of(sign_attack(logits_of, images, labels, steps=2)[-1]), labels)
+    assert np.all(after.numpy() < before)
 
 
-def test_fgsm_jumps_the_whole_budget_in_one_direction(toy):
-    model, weights, images = toy
-    jumps = fgsm_attack(model, images, 0, [ONE_COUNT, 4 * ONE_COUNT]).numpy()
-    np.testing.assert_allclose(jumps[1], np.clip(images + 4 * ONE_COUNT * np.sign(weights), 0, 1), atol=1e-6)
-    assert np.abs(jumps[0] - images).max() <= ONE_COUNT + 1e-6
-    assert jumps.min() >= 0.0 and jumps.max() <= 1.0
+def test_fgsm_is_one_sign_step_of_the_whole_budget(toy):
+    logits_of, weights, images = toy
+    jumped = sign_step(logits_of, images, [1] * 5, 4 * ONE_COUNT).numpy()
+    np.testing.assert_allclose(jumped, np.clip(images + 4 * ONE_COUNT * np.sign(weights), 0, 1), atol=1e-6)
+    per_image = sign_step(logits_of, images, [1] * 5, np.arange(1, 6) * ONE_COUNT).numpy()
+    for k in range(5):
+        assert np.abs(per_image[k] - images[k]).max() == pytest.approx((k + 1) * ONE_COUNT, abs=1e-6)
+
+
+def test_logit_margin_picks_the_label_against_the_other():
+    logits = tf.constant([[2.0, -1.0], [0.5, 3.0]])
+    np.testing.assert_allclose(logit_margin(logits, [0, 0]).numpy(), [3.0, -2.5])
+    np.testing.assert_allclose(logit_margin(logits, [1, 1]).numpy(), [-3.0, 2.5])
+
+
+def test_logit_model_shares_the_classifiers_weights():
+    model = build_classifier(width=4)
+    logits_of = logit_model(model)
+    images = np.random.default_rng(2).random((3, IMAGE_SIZE, IMAGE_SIZE, 3)).astype(np.float32)
+    np.testing.assert_allclose(tf.nn.softmax(logits_of(images)).numpy(), model(images).numpy(), atol=1e-6)
+    head = model.get_layer("probabilities")
+    head.bias.assign([5.0, -5.0])  # a change to the classifier shows in the logits
+    np.testing.assert_allclose(tf.nn.softmax(logits_of(images)).numpy(), model(images).numpy(), atol=1e-6)
 
 
 @pytest.mark.parametrize("random_start", [False, True])
 def test_pgd_stays_in_the_ball_and_in_range(toy, random_start):
-    model, _, images = toy
+    logits_of, _, images = toy
     epsilon = 3 * ONE_COUNT
     labels = [0, 1, 0, 1, 0]
     attacked = pgd_attack(
-        model, images, labels, epsilon, steps=4, restarts=2, random_start=random_start
+        logits_of, images, labels, epsilon, steps=4, restarts=2, random_start=random_start
     ).numpy()
     assert np.abs(attacked - images).max() <= epsilon + 1e-6
     assert attacked.min() >= 0.0 and attacked.max() <= 1.0
 
 
 def test_pgd_without_random_start_is_the_iterative_attack(toy):
-    """Two classes: raising the loss of the true class is pushing towards the other one, with the
-    same gradient sign, so PGD from the clean image with one-count steps never does less."""
-    model, _, images = toy
+    logits_of, _, images = toy
     labels = np.array([0, 1, 0, 1, 0])
-    pgd = pgd_attack(model, images, labels, 4 * ONE_COUNT, steps=4, step_size=ONE_COUNT, random_start=False)
-    iterative = sign_attack(model, images, 1 - labels, steps=4)[-1]
+    pgd = pgd_attack(
+        logits_of, images, labels, 4 * ONE_COUNT, steps=4, step_size=ONE_COUNT, random_start=False
+    )
+    iterative = sign_attack(logits_of, images, labels, steps=4)[-1]
     np.testing.assert_allclose(pgd.numpy(), iterative.numpy(), atol=1e-6)
 
 
 def test_pgd_from_a_random_start_reaches_the_corner_of_the_ball(toy):
     """On the linear toy the best point of the L-inf ball is its corner against the true class;
     ten steps of 2.5 epsilon / 10 reach it from any random start."""
-    model, weights, images = toy
+    logits_of, weights, images = toy
     epsilon = 4 * ONE_COUNT
     labels = np.array([0, 1, 0, 1, 0])
-    attacked = pgd_attack(model, images, labels, epsilon, steps=10, restarts=3, seed=5).numpy()
+    attacked = pgd_attack(logits_of, images, labels, epsilon, steps=10, restarts=3, seed=5).numpy()
     towards_other = np.where(labels == 0, -1.0, 1.0)[:, None, None, None] * np.sign(weights)
     np.testing.assert_allclose(attacked, np.clip(images + epsilon * towards_other, 0, 1), atol=1e-6)
 
 
 def test_pgd_takes_one_budget_per_image(toy):
-    model, weights, images = toy
+    logits_of, weights, images = toy
     budgets = np.array([1, 2, 3, 4, 5]) * ONE_COUNT
     labels = np.array([0, 1, 0, 1, 0])
-    attacked = pgd_attack(model, images, labels, budgets, steps=10).numpy()
+    attacked = pgd_attack(logits_of, images, labels, budgets, steps=10).numpy()
     towards_other = np.where(labels == 0, -1.0, 1.0)[:, None, None, None] * np.sign(weights)
     expected = np.clip(images + budgets[:, None, None, None] * towards_other, 0, 1)
     np.testing.assert_allclose(attacked, expected, atol=1e-6)
 
 
 def test_pgd_random_start_is_deterministic_for_a_seed(toy):
-    model, _, images = toy
+    logits_of, _, images = toy
 
     def attack(seed):  # a step too small to reach the corner, so the random start shows
         return pgd_attack(
-            model, images, [0] * 5, 2 * ONE_COUNT, steps=1, step_size=0.1 * ONE_COUNT, seed=seed
+            logits_of, images, [0] * 5, 2 * ONE_COUNT, steps=1, step_size=0.1 * ONE_COUNT, seed=seed
         )
 
     np.testing.assert_array_equal(attack(3).numpy(), attack(3).numpy())
     assert not np.array_equal(attack(3).numpy(), attack(4).numpy())
 
 
+def test_random_fgsm_stays_in_the_ball_and_ends_on_the_known_side(toy):
+    logits_of, weights, images = toy
+    epsilon = 4 * ONE_COUNT
+    attacked = random_fgsm(logits_of, images, [1] * 5, epsilon, seed=0).numpy()
+    assert np.abs(attacked - images).max() <= epsilon + 1e-6
+    inside = (images > epsilon) & (images < 1 - epsilon)
+    # a random half-budget step, then half the budget along +sign(w): never against it
+    assert np.all(((attacked - images) * np.sign(weights))[inside] >= -1e-6)
+
+
+def test_binomial_interval_covers_the_share_and_stays_in_range():
+    low, high = binomial_interval(858, 2000)
+    assert low < 0.429 < high and 0.02 < high - low < 0.05
+    assert binomial_interval(0, 100)[0] == 0.0 and 0.0 < binomial_interval(0, 100)[1] < 0.05
+    assert binomial_interval(100, 100)[1] == 1.0
+    with pytest.raises(ValueError, match="at least one trial"):
+        binomial_interval(0, 0)
+
+
+def test_split_indices_is_a_seeded_partition():
+    first, rest = split_indices(100, 0.15, seed=42)
+    assert len(first) == 15 and sorted([*first, *rest]) == list(range(100))
+    np.testing.assert_array_equal(first, split_indices(100, 0.15, seed=42)[0])
+
+
+def test_claim_prints_a_holding_claim_and_names_a_failing_one(capsys):
+    claim("two is more than one", 2 > 1)
+    assert capsys.readouterr().out == "✓ two is more than one\n"
+    with pytest.raises(AssertionError, match="no longer true: one is more than two"):
+        claim("one is more than two", 1 > 2)
+
+
 # ---------------------------------------------------------------- committed classifiers
 
 
-@pytest.mark.parametrize("name", ["victim_cnn.keras", "victim_cnn_robust.keras", "victim_cnn_pgd.keras"])
+@pytest.mark.parametrize("name", list(MODEL_FILES.values()))
 def test_committed_model_is_small_and_loads_in_safe_mode(name):
     path = MODEL_DIR / name
     assert path.stat().st_size <= 20 * 2**20
@@ -222,13 +279,13 @@ def test_metrics_json_records_accuracy_and_curves():
     assert metrics["classifier"]["test_images"] == 2000
     curves = metrics["attack_success"]
     assert curves["budgets_in_counts"] == list(range(1, 9))
-    for key in ("classifier", "robust_classifier", "pgd_classifier"):
+    for key in MODEL_FILES:
         for method in ("iterative", "fgsm", "pgd"):
             assert len(curves[key][method]) == 8
             assert all(0.0 <= rate <= 1.0 for rate in curves[key][method])
 
 
-@pytest.mark.parametrize("key", ["classifier", "robust_classifier", "pgd_classifier"])
+@pytest.mark.parametrize("key", list(MODEL_FILES))
 def test_metrics_json_records_robust_accuracy(key):
     metrics = json.loads((MODEL_DIR / "metrics.json").read_text())
     robust = metrics["robust_accuracy"]
@@ -241,6 +298,20 @@ def test_metrics_json_records_robust_accuracy(key):
     assert all(np.diff(entry["pgd"]) <= 0)
     assert set(entry["pgd_per_class"]) == {"cat", "dog"}
     assert len(entry["transfer"]) == len(robust["transfer"]["budgets_in_counts"])
+    for attack in ("fgsm", "iterative", "pgd"):
+        for share, (low, high) in zip(entry[attack], entry[f"{attack}_interval95"], strict=True):
+            assert low <= share <= high
+
+
+def test_metrics_json_records_the_checklist_with_intervals():
+    checklist = json.loads((MODEL_DIR / "metrics.json").read_text())["checklist"]
+    assert set(checklist["rows"]) == set(MODEL_FILES)
+    for row in checklist["rows"].values():
+        for field in ("clean", "fgsm", "r_fgsm", "pgd20", "transfer"):
+            result = row[field]
+            assert result["of"] == checklist["subset"]
+            assert result["correct"] == round(result["accuracy"] * result["of"])
+            assert result["interval95"][0] <= result["accuracy"] <= result["interval95"][1]
 
 
 @pytest.mark.skipif(
@@ -250,8 +321,8 @@ def test_committed_classifier_accuracy_on_shared_test_photos():
     """Re-measure the committed victim on every 10th held-out photo (200 photos)."""
     images, labels = load_image_folder(SHARED_PHOTOS / "test")
     images, labels = images[::10], labels[::10]
-    model = load_classifier(MODEL_DIR / "victim_cnn.keras")
-    predicted = np.argmax(model(tf.constant(images, tf.float32) / 255.0, training=False), axis=1)
+    model = load_classifier(MODEL_DIR / MODEL_FILES["classifier"])
+    predicted = np.argmax(model(to_unit(images), training=False), axis=1)
     assert np.mean(predicted == labels) >= 0.8
 
 
