@@ -11,6 +11,11 @@
    at N = 100, 1000 and 4000 in 32-D. Targets on a 2-core CPU: N = 1000 at most 50 ms,
    N = 4000 under 2 s, with O(N^2) rather than O(N^2 * D) memory.
 
+3. Thomson at scale (``--thomson 100 200``): the energy descended in 3-D from 4 random starts
+   (float64, constant rate 0.25/N, 6,000 steps, stopped early once the largest tangential force
+   is below 1e-7), against the best known energy; the largest tangential force says how far
+   from converged the best start is, the relative gap how far from the best known minimum.
+
 Each size runs in its own child process, so its peak resident memory is its own; the
 child that runs N = 10 gives the baseline (Python + TensorFlow). Run on an idle machine.
 """
@@ -88,9 +93,39 @@ def descent_step(count, dims=DIMS):
     return {"N": count, "D": dims, "step_s": seconds, "peak_rss_mib": peak_mib}
 
 
-def run_child(count):
+# Best known Thomson energies: the Cambridge Cluster Database (Wales and Ulker 2006) for N = 100;
+# N = 200 as Wikipedia's "Thomson problem" table gives it.
+PUBLISHED_THOMSON = {100: 4448.350634331, 200: 18438.842717530}
+
+
+def thomson_at_scale(count, starts=4, iterations=6000):
+    """The energy descended from ``starts`` random starts at once, against the best known value."""
+    tf = _setup()
+    import numpy as np
+    from spread import coulomb_energy, largest_tangential_force, random_starts, spread_vectors
+
+    batch = random_starts(count, 3, range(starts), tf.float64)
+    rate = 0.25 / count  # the notebooks' 1/N oscillates from N = 200 on
+    settings = {"learning_rate": rate, "final_rate": rate, "clip": False, "tolerance": 1e-7}
+    clock = time.perf_counter()
+    run = spread_vectors(coulomb_energy, batch, iterations=iterations, **settings)
+    seconds = time.perf_counter() - clock
+    energies = coulomb_energy(tf.constant(run.vectors)).numpy()
+    best = int(np.argmin(energies))
+    return {
+        "N": count,
+        "starts": starts,
+        "steps": run.iterations,
+        "seconds": seconds,
+        "relative_gap": float(energies[best] / PUBLISHED_THOMSON[count] - 1),
+        "largest_force": float(largest_tangential_force(coulomb_energy, run.vectors[best])),
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def run_child(count, flag="--child"):
     output = subprocess.run(
-        [sys.executable, __file__, "--child", str(count)], check=True, capture_output=True, text=True
+        [sys.executable, __file__, flag, str(count)], check=True, capture_output=True, text=True
     ).stdout
     return json.loads(output.strip().splitlines()[-1])
 
@@ -101,10 +136,15 @@ def main():
     )
     parser.add_argument("--sizes", type=int, nargs="*", default=[100, 1000, 4000])
     parser.add_argument("--skip-loop", action="store_true", help="skip the slow double-loop comparison")
+    parser.add_argument("--thomson", type=int, nargs="*", default=[], choices=sorted(PUBLISHED_THOMSON))
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--child-thomson", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
         print(json.dumps(descent_step(args.child)))
+        return
+    if args.child_thomson is not None:
+        print(json.dumps(thomson_at_scale(args.child_thomson)))
         return
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}")
@@ -136,6 +176,18 @@ def main():
             f"  {count:>5} {result['step_s'] * 1e3:>8.1f} ms {result['peak_rss_mib'] - baseline:>7.0f} MiB"
             f" {count**2 * 4 / 2**20:>8.0f} MiB {count**2 * DIMS * 4 / 2**20:>10.0f} MiB  {verdict}"
         )
+
+    if args.thomson:
+        print("\nThomson in 3-D, 4 starts at once (memory above the same baseline):")
+        header = ("N", "steps", "time", "vs best known", "largest force", "peak extra")
+        print("  {:>5} {:>6} {:>8} {:>14} {:>14} {:>11}".format(*header))
+        for count in args.thomson:
+            result = run_child(count, "--child-thomson")
+            print(
+                f"  {count:>5} {result['steps']:>6} {result['seconds']:>6.1f} s"
+                f" {result['relative_gap']:>+14.1e} {result['largest_force']:>14.1e}"
+                f" {result['peak_rss_mib'] - baseline:>7.0f} MiB"
+            )
 
 
 if __name__ == "__main__":
