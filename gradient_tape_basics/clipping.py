@@ -21,7 +21,7 @@ DIVERGES_BEFORE = 50
 
 
 def noisy_sine(seed, count=256):
-    """``count`` points of sin(2x) on [-3, 3] plus Gaussian noise of standard deviation 0.1."""
+    """``count`` points of sin(2x) on [-3, 3] plus Gaussian noise (standard deviation 0.1)."""
     rng = np.random.default_rng(seed)
     x = rng.uniform(-3, 3, size=(count, 1)).astype("float32")
     y = (np.sin(2 * x) + 0.1 * rng.normal(size=x.shape)).astype("float32")
@@ -42,21 +42,22 @@ def make_regressor(seed):
 
 
 def learning_rate_schedule(learning_rate, steps=STEPS):
-    """From ``learning_rate`` down to 0 along half a cosine, so that runs that survive settle."""
+    """From ``learning_rate`` down to 0 along half a cosine: runs that survive settle."""
     return keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
 
 
 def run(make_step, seed, learning_rate, steps=STEPS):
     """Train a fresh regressor with SGD and momentum; return the loss before each step.
 
-    ``make_step(model, optimizer)`` returns a function that takes one step and returns the
-    loss. The run stops at the first loss that is not finite, so a short result means the
-    run blew up.
+    ``make_step(model, optimizer)`` returns a function that takes one step and
+    returns the loss. The run stops at the first loss that is not finite, so a short
+    result means the run blew up.
     """
     if steps < 1:
         raise ValueError(f"run(): steps must be at least 1, got {steps}")
     model = make_regressor(seed)
-    optimizer = keras.optimizers.SGD(learning_rate_schedule(learning_rate, steps), momentum=MOMENTUM)
+    schedule = learning_rate_schedule(learning_rate, steps)
+    optimizer = keras.optimizers.SGD(schedule, momentum=MOMENTUM)
     step = make_step(model, optimizer)
     losses = []
     for _ in range(steps):
