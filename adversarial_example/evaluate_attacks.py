@@ -19,13 +19,14 @@ counts (1/255 per value), three attacks, weakest to strongest:
 attack; each comes with Wilson's 95% interval. The **success rate** is the share of the
 correctly classified photos whose prediction flips.
 
-**Checklist** (``--checklist``; about 25 minutes): the signs of gradient masking listed by
-Athalye et al. (2018) and Carlini et al. (2019), measured on a seeded random subset of the test
-photos, each model at its *matched budget*: the smallest budget at which full-set FGSM leaves at
-most 40% of the photos correct, so that the three models are compared at the same height of
-their curves. Also: PGD's convergence in steps and restarts, robust accuracy on training photos,
-the linearity test (first-order predicted against actual change of the logit margin) and the
-size of the clean logit margins. Every attack uses the logit margin (``cats_dogs``).
+**Checklist** (``--checklist``; 44 minutes on two cores shared with other work): the signs of
+gradient masking listed by Athalye et al. (2018) and Carlini et al. (2019), measured on a seeded
+random subset of the test photos, each model at its *matched budget*: the smallest budget at
+which full-set FGSM leaves at most 40% of the photos correct, so that the three models are
+compared at the same height of their curves. Also: PGD's convergence in steps and restarts,
+robust accuracy on training photos, the linearity test (first-order predicted against actual
+change of the logit margin) and the size of the clean logit margins.
+Every attack uses the logit margin (``cats_dogs``).
 """
 
 from __future__ import annotations
