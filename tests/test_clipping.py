@@ -40,15 +40,16 @@ def test_the_schedule_barely_decays_before_the_divergence_line():
     assert float(schedule(clipping.STEPS)) == pytest.approx(0.0, abs=1e-7)
 
 
-def test_the_control_learning_rate_is_smaller():
-    assert clipping.CONTROL_LEARNING_RATE < clipping.LEARNING_RATE
+def test_the_control_learning_rates_are_smaller():
+    assert clipping.CONTROL_LEARNING_RATES
+    assert all(rate < clipping.LEARNING_RATE for rate in clipping.CONTROL_LEARNING_RATES)
 
 
 def fake_step_factory(losses, seen):
     def make_step(model, optimizer):
         seen.append((model, optimizer))
         values = iter(losses)
-        return lambda: next(values)
+        return lambda: (next(values), 10.0)  # (loss, gradient norm)
 
     return make_step
 
@@ -56,15 +57,16 @@ def fake_step_factory(losses, seen):
 def test_run_stops_at_the_first_loss_that_is_not_finite():
     seen = []
     make_step = fake_step_factory([3.0, 2.0, np.inf, 1.0], seen)
-    losses = clipping.run(make_step, seed=0, learning_rate=0.1, steps=4)
+    losses, norms = clipping.run(make_step, seed=0, learning_rate=0.1, steps=4)
     np.testing.assert_array_equal(losses, [3.0, 2.0])
+    np.testing.assert_array_equal(norms, [10.0, 10.0])
     model, optimizer = seen[0]
     assert optimizer.momentum == clipping.MOMENTUM
     assert float(optimizer.learning_rate) == pytest.approx(0.1)  # the schedule's start
 
 
 def test_run_returns_every_loss_of_a_run_that_survives():
-    losses = clipping.run(fake_step_factory([3.0, 2.0, 1.0], []), seed=0, learning_rate=0.1, steps=3)
+    losses, _ = clipping.run(fake_step_factory([3.0, 2.0, 1.0], []), seed=0, learning_rate=0.1, steps=3)
     np.testing.assert_array_equal(losses, [3.0, 2.0, 1.0])
 
 
