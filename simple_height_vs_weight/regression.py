@@ -1,8 +1,8 @@
 """The loss, the descent loop and the scoring of the two linear-regression notebooks.
 
-`tf_grad_desc_intro.ipynb` and `optimizers_from_the_tape.ipynb` share one loss and one
-GradientTape loop, defined once here and shown in each notebook with ``gdtf.show_code``
-where it is taught. The tests in ``tests/test_regression.py`` import the same functions.
+`tf_grad_desc_intro.ipynb` and `optimizers_from_the_tape.ipynb` share one loss, one exact
+answer and one GradientTape loop, defined once here and shown with ``gdtf.show_code`` where they
+are taught. The tests in ``tests/test_regression.py`` import the same functions.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ CLOSE = 0.01  # "close to the minimum": an MSE at most 1% above it
 
 
 def mean_squared_error(predictions, targets):
-    """The loss of both notebooks, averaged over the last axis. Takes tensors or NumPy arrays."""
+    """The loss of every fit in both notebooks, averaged over the last axis. Tensors or NumPy arrays."""
     return tf.reduce_mean((predictions - targets) ** 2, axis=-1)
 
 
@@ -32,6 +32,19 @@ def mse_hessian(x):
     """Hessian of line_mse over (slope, intercept): 2/n XᵀX with X = [x, 1], the same at every point."""
     columns = np.column_stack([x, np.ones_like(x)]).astype(np.float64)
     return 2 * columns.T @ columns / len(x)
+
+
+def least_squares(x, y):
+    """The exact minimum of line_mse in float64: (slope, intercept, minimum MSE)."""
+    design = np.column_stack([x, np.ones_like(x)]).astype(np.float64)
+    targets = np.asarray(y, np.float64)
+    (slope, intercept), *_ = np.linalg.lstsq(design, targets, rcond=None)
+    return float(slope), float(intercept), float(np.mean((design @ [slope, intercept] - targets) ** 2))
+
+
+def gradient_descent(learning_rate):
+    """The plain update θ ← θ − η ∇L, as a ``step`` for run_descent."""
+    return lambda theta, gradient: theta.assign_sub(learning_rate * gradient)
 
 
 def run_descent(x, y, start, iterations, step):
@@ -144,7 +157,7 @@ def heavy_ball_rate(learning_rate, beta, curvatures):
     """Asymptotic factor per step of heavy-ball momentum on a quadratic with these curvatures.
 
     Along an eigendirection with curvature λ the error obeys e' = (1 + β − ηλ) e − β e_prev; the
-    factor is the larger root of z² − (1 + β − ηλ) z + β = 0, and the slowest direction sets the
+    factor is the root of larger modulus of z² − (1 + β − ηλ) z + β = 0, and the slowest direction sets the
     rate. Broadcasts over ``learning_rate`` and ``beta``; a rate ≥ 1 means no convergence.
     """
     learning_rate, beta = np.broadcast_arrays(np.asarray(learning_rate, float), np.asarray(beta, float))

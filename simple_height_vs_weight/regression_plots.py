@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -225,14 +226,14 @@ def race_animation(loss, histories, styles, optimum, min_loss, title, shown, yla
     return fig, update, len(shown)
 
 
-def eigen_figure(errors, rates_used, raw_curvatures, standardised_curvature, beta):
+def eigen_figure(errors, rates_used, raw_curvatures, standardised_curvature):
     """The (1 − ηλ) figure: errors along the eigendirections (left), |1 − ηλ| against η (right).
 
     ``errors`` maps a label to (|error| after each step, the predicted factor per step |1 − ηλ|):
     each is drawn solid, with its prediction |error₀|·factor^k dashed. The right panel draws
     |1 − ηλ| for both ``raw_curvatures`` (λmin, λmax) and the standardised one, a vertical line at
-    each of ``rates_used`` ({label: η}), and the stability limits on the raw problem of plain
-    descent 2/λmax, heavy-ball momentum 2(1+β)/λmax and Nesterov 2(1+β)/((1+2β)λmax).
+    each of ``rates_used`` ({label: η}), and plain descent's stability limit 2/λmax on the raw
+    problem (momentum's limits belong to momentum_map).
     """
     floor = 1e-7  # the bottom of the plot; float32 rounding of a slope near 5 is about this size
     colors = ["tab:red", "tab:blue", "tab:gray", "tab:olive", "tab:cyan", "tab:pink"]
@@ -261,13 +262,7 @@ def eigen_figure(errors, rates_used, raw_curvatures, standardised_curvature, bet
     curves["λ = 2 (standardised)"] = (standardised_curvature, "tab:gray")
     for label, (curvature, color) in curves.items():
         ax_rate.plot(learning_rates, np.abs(1 - learning_rates * curvature), color=color, lw=2.2, label=label)
-    limits = {
-        "2/λmax (plain descent's limit)": (2 / steep, "black"),
-        "2(1+β)/λmax (momentum's limit)": (2 * (1 + beta) / steep, "tab:orange"),
-        "2(1+β)/((1+2β)λmax) (Nesterov's)": (2 * (1 + beta) / ((1 + 2 * beta) * steep), "tab:purple"),
-    }
-    for label, (rate, color) in limits.items():
-        ax_rate.axvline(rate, color=color, ls="--", lw=1, label=label)
+    ax_rate.axvline(2 / steep, color="black", ls="--", lw=1, label="2/λmax (plain descent's limit)")
     for (label, rate), color in zip(rates_used.items(), ["tab:green", "tab:red", "0.4", "0.4"], strict=False):
         ax_rate.axvline(rate, color=color, ls="-" if rate < 1e-3 else ":", lw=1, label=label)
     ax_rate.axhline(1, color="black", lw=0.6, ls=(0, (1, 3)))
@@ -276,7 +271,7 @@ def eigen_figure(errors, rates_used, raw_curvatures, standardised_curvature, bet
         ylim=(0, 2.5),
         xlabel="learning rate η (log scale)",
         ylabel="|1 − ηλ|: error factor per step",
-        title=f"above 1 the error grows; near 1 it stalls (limits for β = {beta:g})",
+        title="above 1 the error grows; near 1 it stalls",
     )
     ax_rate.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     fig.tight_layout()
@@ -296,12 +291,13 @@ def momentum_map(learning_rates, betas, rates, points, edges):
     contours = ax.contour(
         learning_rates, betas, rates, levels=[0.6, 0.8, 0.9, 0.95], colors="white", linewidths=0.8
     )
-    ax.clabel(contours, fmt="%.2f", fontsize=8)
+    for text in ax.clabel(contours, fmt="%.2f", fontsize=8):
+        text.set(zorder=5, bbox={"facecolor": "black", "alpha": 0.5, "pad": 0.5, "lw": 0})  # over markers
     for label, (edge, style) in edges.items():
         inside = edge <= learning_rates[-1]
         ax.plot(edge[inside], betas[inside], color="black", ls=style, lw=1.5, label=label)
     for label, (rate, beta, marker) in points.items():
-        ax.plot(rate, beta, marker, color="white", markeredgecolor="black", ms=10, ls="none", label=label)
+        ax.plot(rate, beta, marker, color="white", markeredgecolor="black", ms=9, ls="none", label=label)
     fig.colorbar(mesh, ax=ax, label="factor per step (grey: diverges)")
     ax.set(
         xscale="log",
@@ -312,5 +308,52 @@ def momentum_map(learning_rates, betas, rates, points, edges):
         title="heavy-ball momentum on the centred problem: error factor per step",
     )
     ax.legend(fontsize=8, loc="lower left")
+    fig.tight_layout()
+    return fig
+
+
+def candidate_lines(heights, weights, candidates, loss):
+    """One panel per candidate (slope, intercept): the data, the line and its ``loss(slope, intercept)``."""
+    fig, axes = plt.subplots(1, len(candidates), figsize=(4 * len(candidates), 3.6), sharey=True)
+    x_range = (heights.min() - 1, heights.max() + 1)
+    for ax, (slope, intercept) in zip(axes, candidates, strict=True):
+        ax.scatter(heights, weights, **POINT_STYLE)
+        draw_line(ax, slope, intercept, x_range, color="tab:red", lw=2)
+        sign = "−" if intercept < 0 else "+"
+        mse = float(loss(slope, intercept))
+        ax.set(title=f"w = {slope:g}·h {sign} {abs(intercept):g}\nMSE = {mse:,.0f}", xlabel="height (in)")
+    axes[0].set_ylabel("weight (lbs)")
+    return fig
+
+
+def contour_figure(raw_loss, z_loss, raw_paths, z_path, optima, start_z):
+    """The loss in the original units (left) and standardised (right), with descent paths.
+
+    ``raw_paths`` maps a label to ((N, 2) path in (slope, intercept), colour); ``z_path`` is the
+    standardised run in (a, b); ``optima`` is ((slope, intercept), (a, b)). Dark is low loss (colour
+    bar, log scale); the right panel has equal scales and spans the path around the minimum.
+    """
+    fig, (ax_raw, ax_z) = plt.subplots(1, 2, figsize=(13, 5.6))
+    slopes, intercepts = np.linspace(-0.5, 10.5, 300), np.linspace(-420, 40, 300)
+    raw_grid = loss_contours(ax_raw, raw_loss, slopes, intercepts)
+    for label, (path, color) in raw_paths.items():
+        ax_raw.plot(path[:, 0], path[:, 1], "o-", color=color, ms=3, label=label)
+    ax_raw.plot(*optima[0], **OPTIMUM_STYLE, label="exact")
+    ax_raw.set(
+        xlabel="slope α (lbs per inch)", ylabel="intercept β (lbs)", title="original units: a thin valley"
+    )
+    half_span = 1.1 * np.hypot(*(np.subtract(optima[1], start_z)))
+    a_values = np.linspace(optima[1][0] - half_span, optima[1][0] + half_span, 200)
+    b_values = np.linspace(optima[1][1] - half_span, optima[1][1] + half_span, 200)
+    grid = loss_contours(ax_z, z_loss, a_values, b_values)
+    ax_z.plot(z_path[:, 0], z_path[:, 1], "o-", color="white", ms=3, label="standardised")
+    ax_z.plot(*optima[1], **OPTIMUM_STYLE, label="exact")
+    ax_z.set(xlabel="a (lbs per standard deviation)", ylabel="b (lbs)", title="standardised: a round bowl")
+    ax_z.set_aspect("equal")
+    for ax in (ax_raw, ax_z):
+        ax.legend(loc="upper right", fontsize=8, facecolor="0.7")  # grey: the white path shows
+    for ax, values in ((ax_raw, raw_grid), (ax_z, grid)):
+        norm = matplotlib.colors.LogNorm(values.min(), values.max())
+        fig.colorbar(plt.cm.ScalarMappable(norm, "viridis"), ax=ax, label="MSE (lbs², log scale)")
     fig.tight_layout()
     return fig
