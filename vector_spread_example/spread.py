@@ -153,8 +153,8 @@ def tangential_gradient(loss_fn, vectors):
 def projected_step(vectors: tf.Variable, gradient, rate, clip: bool = True):
     """One step down ``gradient``, then back onto the sphere (a retraction).
 
-    Clipping each vector's gradient to length 1 caps its step at ``rate`` radians,
-    however hard a near-collision pushes.
+    Clipping each vector's gradient to length 1 caps its step at length ``rate``, so
+    its turn at arctan(rate) radians, however hard a near-collision pushes.
     """
     if clip:
         gradient = tf.clip_by_norm(gradient, 1.0, axes=[-1])
@@ -195,6 +195,25 @@ def coulomb_energy(vectors):
     upper = tf.linalg.band_part(tf.ones_like(squared), 0, -1)
     upper = tf.linalg.set_diag(upper, tf.zeros(tf.shape(squared)[:-1], squared.dtype))
     return tf.reduce_sum(upper * tf.math.rsqrt(squared), axis=[-2, -1])
+
+
+# Least Thomson energies (sum over pairs of 1/d) on the unit sphere in 3-D, 9 decimals:
+# the Cambridge Cluster Database's Thomson table (Wales and Ulker, PRB 74, 212101, 2006).
+# Proven minima for N <= 6 and N = 12; the best known for the others.
+THOMSON_ENERGIES = {
+    4: 3.674234614,
+    5: 6.474691495,
+    6: 9.985281374,
+    7: 14.452977414,
+    8: 19.675287861,
+    9: 25.759986531,
+    10: 32.716949460,
+    11: 40.596450510,
+    12: 49.165253058,
+    13: 58.853230612,
+    24: 223.347074052,
+    32: 412.261274651,
+}
 
 
 def degrees(radians) -> np.ndarray:
@@ -446,7 +465,8 @@ def tammes_spread(count: int, dims: int = 3, **settings) -> np.ndarray:
 
     Runs tammes_stages (``settings`` are its keyword arguments) and keeps the start
     whose smallest angle ends largest. A heuristic without a guarantee: for N = 13 in
-    3-D few starts reach the optimum (57.14°), and the best of 12 usually stops short.
+    3-D none or almost none of 12 starts reach the optimum (57.14°), so the best
+    of 12 reaches it only on a lucky draw.
     """
     _check_whole_number("count", count, 2)
     _check_whole_number("dims", dims, 2)
