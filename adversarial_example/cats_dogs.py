@@ -175,7 +175,7 @@ def claim(text: str, holds) -> None:
 
 def read_metrics(path=METRICS_JSON) -> dict:
     """The measured figures committed beside the models."""
-    return json.loads(Path(path).read_text())
+    return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
 def update_metrics(entries: dict, path=METRICS_JSON) -> None:
