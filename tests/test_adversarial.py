@@ -274,7 +274,7 @@ def test_load_classifier_names_a_missing_file(tmp_path):
 
 
 def test_metrics_json_records_accuracy_and_curves():
-    metrics = json.loads((MODEL_DIR / "metrics.json").read_text())
+    metrics = json.loads((MODEL_DIR / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["classifier"]["test_accuracy"] >= 0.85
     assert metrics["classifier"]["test_images"] == 2000
     curves = metrics["attack_success"]
@@ -287,7 +287,7 @@ def test_metrics_json_records_accuracy_and_curves():
 
 @pytest.mark.parametrize("key", list(MODEL_FILES))
 def test_metrics_json_records_robust_accuracy(key):
-    metrics = json.loads((MODEL_DIR / "metrics.json").read_text())
+    metrics = json.loads((MODEL_DIR / "metrics.json").read_text(encoding="utf-8"))
     robust = metrics["robust_accuracy"]
     assert robust["test_images"] == 2000 and robust["budgets_in_counts"] == list(range(1, 9))
     entry = robust[key]
@@ -304,7 +304,7 @@ def test_metrics_json_records_robust_accuracy(key):
 
 
 def test_metrics_json_records_the_checklist_with_intervals():
-    checklist = json.loads((MODEL_DIR / "metrics.json").read_text())["checklist"]
+    checklist = json.loads((MODEL_DIR / "metrics.json").read_text(encoding="utf-8"))["checklist"]
     assert set(checklist["rows"]) == set(MODEL_FILES)
     for row in checklist["rows"].values():
         for field in ("clean", "fgsm", "r_fgsm", "pgd20", "transfer"):
