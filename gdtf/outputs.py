@@ -104,15 +104,15 @@ class EmbeddedImage:
 
     MIME_TYPES = {".gif": "image/gif", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 
-    def __init__(self, path: Path, description: str | None = None, width: int | None = None):
+    def __init__(self, path: Path, description: str, width: int | None = None):
         self.path = Path(path)
         if self.path.suffix.lower() not in self.MIME_TYPES:
             raise ValueError(f"{self.path}: can only embed {', '.join(self.MIME_TYPES)} images")
         if not self.path.is_file():
             raise FileNotFoundError(f"image to embed not found: {self.path}")
-        if description is not None and len(description.strip()) < 10:
+        if not isinstance(description, str) or len(description.strip()) < 10:
             raise ValueError(f"{self.path.name}: describe the image in words, got {description!r}")
-        self.description = description.strip() if description else None
+        self.description = description.strip()
         self.width = width
 
     @property
@@ -123,17 +123,15 @@ class EmbeddedImage:
         mime = self.MIME_TYPES[self.path.suffix.lower()]
         data = base64.b64encode(self.path.read_bytes()).decode("ascii")
         size = f' width="{self.width}"' if self.width else ""
-        alt = html.escape(self.description or self.path.name, quote=True)
+        alt = html.escape(self.description, quote=True)
         name = html.escape(self.path.name, quote=True)
         return f'<img src="data:{mime};base64,{data}" alt="{alt}" data-file="{name}"{size}/>'
 
     def __repr__(self) -> str:
-        if self.description:
-            return f"{self.kind}: {self.description} (images/{self.path.name})"
-        return f"<image {self.path.name}>"
+        return f"{self.kind}: {self.description} (images/{self.path.name})"
 
 
-def show_image(path: Path, description: str | None = None, width: int | None = None) -> EmbeddedImage:
+def show_image(path: Path, description: str, width: int | None = None) -> EmbeddedImage:
     """Show a saved PNG or GIF (animated) in the notebook and in static viewers of it.
 
     ``description`` says in words what the image shows (alt text and plain-text fallback).

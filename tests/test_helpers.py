@@ -105,20 +105,19 @@ def test_show_image_embeds_a_gif_as_html_data_uri(tmp_path, monkeypatch):
     monkeypatch.setenv("GDTF_OUTPUT_DIR", str(tmp_path))
     fig, update = moving_dot_animation()
     path = save_gif(fig, update, frames=3, name="dot.gif")
-    html = show_image(path)._repr_html_()
+    html = show_image(path, "A dot moving right")._repr_html_()
     prefix = '<img src="data:image/gif;base64,'
-    assert html.startswith(prefix) and 'alt="dot.gif" data-file="dot.gif"' in html
+    assert html.startswith(prefix) and 'alt="A dot moving right" data-file="dot.gif"' in html
     encoded = html[len(prefix) : html.index('"', len(prefix))]
     assert base64.b64decode(encoded) == path.read_bytes()
-    assert repr(show_image(path)) == "<image dot.gif>"
 
 
 def test_show_image_errors_name_the_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="missing.gif"):
-        show_image(tmp_path / "missing.gif")
+        show_image(tmp_path / "missing.gif", "A file that is not there")
     (tmp_path / "notes.txt").write_text("not an image", encoding="utf-8")
     with pytest.raises(ValueError, match="notes.txt"):
-        show_image(tmp_path / "notes.txt")
+        show_image(tmp_path / "notes.txt", "A text file, not an image")
 
 
 def test_show_code_shows_the_functions_source():
@@ -165,6 +164,8 @@ def test_a_described_image_says_what_it_shows_in_every_viewer(tmp_path):
     assert repr(image) == 'Animation: The loss falls, then "stalls" (images/dot.gif)'
     with pytest.raises(ValueError, match="describe the image in words"):
         show_image(path, "dot")
+    with pytest.raises(TypeError):
+        show_image(path)  # a description is required
 
 
 def test_show_fig_saves_closes_and_describes(tmp_path, monkeypatch):
