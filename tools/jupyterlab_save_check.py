@@ -95,9 +95,10 @@ def main(argv: list[str] | None = None) -> int:
         wait_for_server(port)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
             for original, copy in copies.items():
-                page.goto(f"http://127.0.0.1:{port}/lab/tree/{copy.name}")
+                # A fresh page and a reset workspace: only this notebook's tab is open.
+                page = browser.new_page(viewport={"width": 1400, "height": 900})
+                page.goto(f"http://127.0.0.1:{port}/lab/tree/{copy.name}?reset")
                 page.wait_for_selector(".jp-Notebook", timeout=120_000)
                 time.sleep(args.settle)
                 modified = page.locator(".jp-mod-dirty").count() > 0
@@ -114,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
                     before = original.read_text(encoding="utf-8").splitlines()
                     after = copy.read_text(encoding="utf-8").splitlines()
                     print("\n".join(list(difflib.unified_diff(before, after, lineterm="", n=0))[:20]))
+                page.close()
             browser.close()
     finally:
         server.terminate()
