@@ -30,17 +30,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from tools.run_notebooks import find_notebooks  # noqa: E402
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tools.site_test import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 
 def free_port() -> int:
@@ -62,7 +52,7 @@ def wait_for_server(port: int, seconds: float = 60) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="*", type=Path, default=[REPO_ROOT])
-    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--chromium", default=CHROMIUM)
     parser.add_argument("--settle", type=float, default=12.0, help="seconds for the kernel to start")
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
