@@ -17,7 +17,9 @@ Each notebook's checkers live in the module beside it and register with :func:`e
             raise Hint("the slope's gradient has the wrong sign: which way does the loss grow?")
         return "matches the tape on 3 random lines"
 
-``solutions/`` holds a correct and typical wrong answers for each; the tests prove every checker.
+``solutions/<notebook stem>.py`` holds, for each exercise, a correct answer and typical wrong ones
+(:class:`Solution`, :class:`Wrong`); ``tests/test_solutions.py`` proves every checker accepts the first
+and rejects each of the others with its intended hint.
 """
 
 from __future__ import annotations
@@ -70,6 +72,27 @@ class Verdict:
 
 
 EXERCISES: dict[str, Exercise] = {}
+
+
+@dataclass(frozen=True)
+class Wrong:
+    """A typical wrong answer, and words the checker's hint must contain for it."""
+
+    answer: object
+    hint: str  # a substring of the expected hint, e.g. "factor of 2"
+    mistake: str  # the mistake it stands for, in words, for readers of solutions/
+
+
+@dataclass(frozen=True)
+class Solution:
+    """A correct answer to one exercise and the typical wrong ones its checker must catch."""
+
+    correct: object
+    wrong: tuple[Wrong, ...]
+
+    def __post_init__(self) -> None:
+        if not self.wrong:
+            raise ValueError("a Solution needs at least one typical wrong answer")
 
 
 def exercise(name: str, summary: str, time_limit_s: float = DEFAULT_TIME_LIMIT_S):
