@@ -1,0 +1,184 @@
+"""Solutions to the exercises of ``adversarial_example/adversarial_cats_dogs.ipynb``.
+
+Each entry holds a model answer and the typical wrong answers its checker must catch, with
+words its hint must contain (``tests/test_solutions.py`` proves every one). Try the exercise first.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import tensorflow as tf
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adversarial_example"))
+from cats_dogs import ONE_COUNT  # noqa: E402
+
+from gdtf.exercises import Solution, Wrong  # noqa: E402
+
+# ---------------------------------------------------------------- attack-1: the logit margin
+
+
+def logit_margin(logits, labels):
+    """z_label - z_other per image: positive where the network picks ``label``."""
+    labels = tf.convert_to_tensor(labels, tf.int32)
+    # batch_dims=1 picks, for each row, the column its own label names
+    chosen = tf.gather(logits, labels, axis=1, batch_dims=1)
+    other = tf.gather(logits, 1 - labels, axis=1, batch_dims=1)
+    return chosen - other
+
+
+def margin_other_minus_label(logits, labels):
+    return -logit_margin(logits, labels)
+
+
+def margin_dog_minus_cat(logits, labels):
+    return logits[:, 1] - logits[:, 0]  # ignores the labels
+
+
+# ---------------------------------------------------------------- attack-2: one sign step
+
+
+def sign_step(logits_of, images, labels, epsilon):
+    """Every value moves epsilon down the logit margin of the true label, then back into [0, 1]."""
+    with tf.GradientTape() as tape:
+        tape.watch(images)  # images are a constant: without watch the gradient is None
+        margin = logit_margin(logits_of(images, training=False), labels)
+    gradient = tape.gradient(margin, images)
+    # the sign, not the gradient: every value moves the whole budget (steepest ascent under L-inf)
+    return tf.clip_by_value(images - epsilon * tf.sign(gradient), 0.0, 1.0)
+
+
+def step_without_clip(logits_of, images, labels, epsilon):
+    with tf.GradientTape() as tape:
+        tape.watch(images)
+        margin = logit_margin(logits_of(images, training=False), labels)
+    return images - epsilon * tf.sign(tape.gradient(margin, images))
+
+
+def step_up_the_margin(logits_of, images, labels, epsilon):
+    with tf.GradientTape() as tape:
+        tape.watch(images)
+        margin = logit_margin(logits_of(images, training=False), labels)
+    return tf.clip_by_value(images + epsilon * tf.sign(tape.gradient(margin, images)), 0.0, 1.0)
+
+
+def step_along_the_gradient(logits_of, images, labels, epsilon):
+    with tf.GradientTape() as tape:
+        tape.watch(images)
+        margin = logit_margin(logits_of(images, training=False), labels)
+    gradient = tape.gradient(margin, images)
+    scale = tf.reduce_max(tf.abs(gradient))
+    return tf.clip_by_value(images - epsilon * gradient / scale, 0.0, 1.0)
+
+
+def step_without_watch(logits_of, images, labels, epsilon):
+    with tf.GradientTape() as tape:
+        margin = logit_margin(logits_of(images, training=False), labels)
+    return tf.clip_by_value(images - epsilon * tf.sign(tape.gradient(margin, images)), 0.0, 1.0)
+
+
+# ---------------------------------------------------------------- attack-3: the first-order drop
+
+
+def predicted_drop(gradient, epsilon):
+    """epsilon * ||gradient||_1 per image: the sign step's first-order change of the margin."""
+    per_image = tf.reshape(gradient, [tf.shape(gradient)[0], -1])
+    return epsilon * tf.reduce_sum(tf.abs(per_image), axis=1)
+
+
+def drop_with_l2_norm(gradient, epsilon):
+    per_image = tf.reshape(gradient, [tf.shape(gradient)[0], -1])
+    return epsilon * tf.norm(per_image, axis=1)
+
+
+def drop_of_the_whole_batch(gradient, epsilon):
+    return epsilon * tf.reduce_sum(tf.abs(gradient))
+
+
+def drop_as_a_mean(gradient, epsilon):
+    per_image = tf.reshape(gradient, [tf.shape(gradient)[0], -1])
+    return epsilon * tf.reduce_mean(tf.abs(per_image), axis=1)
+
+
+# ---------------------------------------------------------------- attack-4: the fewest counts
+
+
+def fewest_counts(logits_of, image, label, max_counts):
+    """The fewest steps of one count after which the model is wrong; 0 if it is wrong already."""
+    images, labels = image[tf.newaxis], tf.constant([label])
+    for counts in range(max_counts + 1):
+        if logit_margin(logits_of(images, training=False), labels)[0] <= 0:
+            return counts  # checked before each step, so a photo wrong at the start gives 0
+        images = sign_step(logits_of, images, labels, ONE_COUNT)
+    return None
+
+
+def counts_from_one(logits_of, image, label, max_counts):
+    images, labels = image[tf.newaxis], tf.constant([label])
+    for counts in range(1, max_counts + 1):  # never looks at the clean photo
+        images = sign_step(logits_of, images, labels, ONE_COUNT)
+        if logit_margin(logits_of(images, training=False), labels)[0] <= 0:
+            return counts
+    return None
+
+
+def counts_one_too_many(logits_of, image, label, max_counts):
+    images, labels = image[tf.newaxis], tf.constant([label])
+    for counts in range(1, max_counts + 2):  # counts the photo itself as a step
+        if logit_margin(logits_of(images, training=False), labels)[0] <= 0:
+            return counts
+        images = sign_step(logits_of, images, labels, ONE_COUNT)
+    return None
+
+
+def counts_stepping_up(logits_of, image, label, max_counts):
+    images, labels = image[tf.newaxis], tf.constant([label])
+    for counts in range(max_counts + 1):
+        if logit_margin(logits_of(images, training=False), labels)[0] <= 0:
+            return counts
+        images = step_up_the_margin(logits_of, images, labels, ONE_COUNT)
+    return None
+
+
+def counts_never_none(logits_of, image, label, max_counts):
+    found = fewest_counts(logits_of, image, label, 8)  # ignores max_counts
+    return found if found is not None else max_counts + 1
+
+
+SOLUTIONS = {
+    "attack-1": Solution(
+        logit_margin,
+        wrong=(
+            Wrong(margin_other_minus_label, "sign is flipped", "z_other - z_label"),
+            Wrong(margin_dog_minus_cat, "each image's own label", "z_dog - z_cat whatever the label"),
+            Wrong(lambda logits, labels: None, "is None", "forgot to return"),
+        ),
+    ),
+    "attack-2": Solution(
+        sign_step,
+        wrong=(
+            Wrong(step_without_clip, "clip", "no clip to [0, 1]"),
+            Wrong(step_up_the_margin, "wrong way", "+ instead of -: raises the true label's margin"),
+            Wrong(step_along_the_gradient, "sign of the gradient", "the gradient, scaled, not its sign"),
+            Wrong(step_without_watch, "tape.watch", "the constant images were not watched"),
+        ),
+    ),
+    "attack-3": Solution(
+        predicted_drop,
+        wrong=(
+            Wrong(drop_with_l2_norm, "L2 norm", "epsilon * ||g||_2"),
+            Wrong(drop_of_the_whole_batch, "whole batch", "one sum over all images"),
+            Wrong(drop_as_a_mean, "mean", "a mean over values, not a sum"),
+        ),
+    ),
+    "attack-4": Solution(
+        fewest_counts,
+        wrong=(
+            Wrong(counts_from_one, "check 0 counts", "starts counting at 1"),
+            Wrong(counts_one_too_many, "one count too many", "off by one"),
+            Wrong(counts_stepping_up, "never flipped", "steps up the margin"),
+            Wrong(counts_never_none, "answer is None", "returns max_counts + 1 instead of None"),
+        ),
+    ),
+}
