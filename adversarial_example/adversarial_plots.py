@@ -216,3 +216,41 @@ def linearity_scatter(linearity, names):
     axes[0].legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+# ---------------------------------------------------------------- text tables
+
+
+def share_cell(result):
+    """A measured share with its Wilson 95% interval, as metrics.json stores it: '43% [38%, 49%]'."""
+    low, high = result["interval95"]
+    return f"{result['accuracy']:.0%} [{low:.0%}, {high:.0%}]"
+
+
+CHECKLIST_ROWS = (
+    ("no attack", "clean"),
+    ("FGSM (one step)", "fgsm"),
+    ("R+FGSM (random, then one)", "r_fgsm"),
+    ("PGD-20 (white box)", "pgd20"),
+    ("transfer (PGD on another)", "transfer"),
+    ("PGD-10 at 32 counts (100)", "pgd10_at_32_counts_first_100"),
+)
+
+
+def checklist_table(checklist, names):
+    """The masking checklist of metrics.json as text: one row per sign, one column per model."""
+    rows = checklist["rows"]
+    budgets = ", ".join(f"{names[k]} {b}" for k, b in checklist["matched_budgets_in_counts"].items())
+    lines = [
+        f"{checklist['subset']} test photos; each model at its matched budget (counts): {budgets}",
+        f"{'accuracy under':28}" + "".join(f"{names[k]:>20}" for k in rows),
+    ]
+    for label, field in CHECKLIST_ROWS:
+        lines.append(f"{label:28}" + "".join(f"{share_cell(rows[k][field]):>20}" for k in rows))
+    square = {k: rows[k]["square_on_pgd_survivors"] for k in rows}
+    lines.append(
+        f"{'Square: PGD survivors broken':28}"
+        + "".join(f"{square[k]['broken']:>13} of {square[k]['attacked']:>3}" for k in rows)
+    )
+    lines.append(f"Square: {checklist['square']}; unbounded: {checklist['unbounded']}")
+    return "\n".join(lines)
