@@ -93,6 +93,8 @@ def _loss_and_gradients(loss_function, model, x, y):
         loss = loss_function(model, x, y)
     if loss is None:
         return None, None
+    if not tf.is_tensor(loss):
+        raise Hint(f"the loss should be a scalar tensor, got {type(loss).__name__}")
     return loss, tape.gradient(loss, model.trainable_variables)
 
 
@@ -164,7 +166,7 @@ def _(reinforce_estimates):
         rewards = -((actions - target) ** 2) + 0.1 * rng.normal(size=actions.shape)
         given = [tf.constant(v, tf.float32) for v in (mean, actions, rewards)]
         answer = call(reinforce_estimates, *given, std)
-        got = as_array(answer, "the estimates", shape=(batches,))
+        got = as_array(answer, "the result", shape=(batches,))
         expected, r, scores = _estimates_by_formula(*given, std)
         tol = 1e-4 * (1 + np.abs(expected).max())
         if _close(got, expected, tol):
