@@ -25,7 +25,8 @@ random subset of the test photos, each model at its *matched budget*: the smalle
 which full-set FGSM leaves at most 40% of the photos correct, so that the three models are
 compared at about the same height of their curves. Also: PGD's convergence in steps and restarts,
 robust accuracy on training photos, the linearity test (first-order predicted against actual
-change of the logit margin) and the size of the clean logit margins.
+change of the logit margin), the size of the clean logit margins and Square's positive control
+(the victim at its matched budget on the first 100 photos, where PGD breaks most).
 Every attack now uses the logit margin (``cats_dogs``). The committed ``robust_accuracy`` and
 ``attack_success`` numbers were measured before that change (FGSM and iterative on
 p_target - p_other, PGD on the cross-entropy; their ``objective`` says so); the checklist was
@@ -76,6 +77,7 @@ SURROGATES = {
 }
 UNBOUNDED_BUDGET = 32
 SQUARE_QUERIES = 300
+CONTROL_PHOTOS = 100  # Square's positive control: the first photos of the checklist subset
 CONVERGENCE_STEPS = (5, 10, 20, 40)
 CONVERGENCE_RESTARTS = 3
 LINEARITY_BUDGETS = (1, 4)
@@ -96,7 +98,9 @@ def parse_args():
     parser.add_argument("--every", type=int, default=1, help="use every n-th test photo (a quick look)")
     parser.add_argument("--checklist", action="store_true", help="the masking checklist on a subset")
     parser.add_argument("--subset", type=int, default=300, help="test photos in the checklist subset")
-    parser.add_argument("--parts", default="core,linearity,convergence,square", help="checklist parts to run")
+    parser.add_argument(
+        "--parts", default="core,linearity,convergence,square,square_control", help="checklist parts to run"
+    )
     return parser.parse_args()
 
 
@@ -492,7 +496,40 @@ def checklist(args):
             }
             print(key, "square broke", broken, "of", survivors.size, flush=True)
         update({"checklist": result}, args)
+    if "square_control" in parts:
+        result["square_positive_control"] = square_positive_control(
+            models["classifier"], images[:CONTROL_PHOTOS], labels[:CONTROL_PHOTOS], budgets["classifier"]
+        )
+        update({"checklist": result}, args)
     print(f"checklist done in {time.time() - start:.0f} s", flush=True)
+
+
+def square_positive_control(logits_of, images, labels, budget):
+    """Square's positive control: the undefended victim at its matched budget, where PGD breaks most.
+
+    Square (same queries and seed as on the PGD survivors) and PGD-20 from the clean photos,
+    on the first photos of the subset: if Square breaks few of what PGD breaks, its "broke none"
+    on the defended copies' survivors says little.
+    """
+    epsilon = budget * ONE_COUNT
+    correct = predicted_correct(logits_of, images, labels)
+    pgd = attack_in_batches(pgd_attack, logits_of, images, labels, 100, correct, seed=23, epsilon=epsilon)
+    pgd_broken = correct & ~predicted_correct(logits_of, pgd, labels)
+    found = square_attack(logits_of, images[correct], labels[correct], epsilon, SQUARE_QUERIES, seed=7)
+    square_broken = np.zeros_like(correct)
+    square_broken[correct] = ~predicted_correct(logits_of, found, labels[correct])
+    control = {
+        "model": "classifier",
+        "budget_in_counts": int(budget),
+        "photos": int(len(labels)),
+        "attacked": int(correct.sum()),
+        "pgd20_broken": int(pgd_broken.sum()),
+        "square_broken": int(square_broken.sum()),
+        "square_broken_of_pgd_broken": int((square_broken & pgd_broken).sum()),
+        "queries": SQUARE_QUERIES,
+    }
+    print("square positive control", control, flush=True)
+    return control
 
 
 def convergence_train(args, logits_of, images, labels):

@@ -312,6 +312,11 @@ def test_metrics_json_records_the_checklist_with_intervals():
             assert result["of"] == checklist["subset"]
             assert result["correct"] == round(result["accuracy"] * result["of"])
             assert result["interval95"][0] <= result["accuracy"] <= result["interval95"][1]
+    control = checklist["square_positive_control"]
+    assert control["budget_in_counts"] == checklist["matched_budgets_in_counts"][control["model"]]
+    assert control["attacked"] <= control["photos"]
+    both = control["square_broken_of_pgd_broken"]
+    assert both <= min(control["square_broken"], control["pgd20_broken"]) <= control["attacked"]
 
 
 @pytest.mark.skipif(
