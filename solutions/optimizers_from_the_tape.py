@@ -157,6 +157,16 @@ def rmsprop_decayed_per_step(learning_rate, decay_rate=0.8, decay_steps=10, rho=
     return step
 
 
+def rmsprop_decayed_never(learning_rate, decay_rate=0.8, decay_steps=10, rho=0.9, epsilon=1e-7):
+    mean_square = tf.Variable(tf.zeros(2))
+
+    def step(theta, gradient):  # section 2's rmsprop: the schedule's arguments are accepted, not used
+        mean_square.assign(rho * mean_square + (1 - rho) * gradient**2)
+        theta.assign_sub(learning_rate * gradient / tf.sqrt(mean_square + epsilon))
+
+    return step
+
+
 SOLUTIONS = {
     "optimizers-1": Solution(
         adamax,
@@ -191,6 +201,7 @@ SOLUTIONS = {
         wrong=(
             Wrong(rmsprop_decayed_from_one, "counts steps from 0", "the step counted before the first step"),
             Wrong(rmsprop_decayed_per_step, "decays too fast", "decay_rate applied at every step"),
+            Wrong(rmsprop_decayed_never, "does not decay", "the schedule's arguments ignored"),
         ),
     ),
 }

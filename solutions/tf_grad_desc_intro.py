@@ -66,6 +66,11 @@ def rate_without_intercept(features):
     return 2 / np.linalg.eigvalsh(2 * features.T @ features / len(features)).max()
 
 
+def rate_from_flattest(features):
+    design = np.column_stack([features, np.ones(len(features))])
+    return 2 / np.linalg.eigvalsh(2 * design.T @ design / len(features)).min()  # the flat direction
+
+
 # intro-3: along the flattest eigenvector the error shrinks by (1 − ηλmin) per step and the excess
 # MSE, ½λe², by its square. So k steps multiply the excess by (1 − ηλmin)^(2k): solve for k.
 def stall_iterations(x, learning_rate, fraction):
@@ -147,6 +152,7 @@ SOLUTIONS = {
             Wrong(rate_where_steep_factor_is_zero, "1 − ηλmax is 0", "1/λmax instead of 2/λmax"),
             Wrong(rate_from_summed_loss, "1/n", "the Hessian of the summed squares"),
             Wrong(rate_without_intercept, "column of ones", "the intercept left out of the Hessian"),
+            Wrong(rate_from_flattest, "flattest direction", "2/λmin instead of 2/λmax"),
         ),
     ),
     "intro-3": Solution(
