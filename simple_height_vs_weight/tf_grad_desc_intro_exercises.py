@@ -217,8 +217,8 @@ def _(answer):
                 f"a simulated run at η = {rate:g} needs {count} iterations, you predict {predicted:.2f}"
             )
     return (
-        f"3 cases from {cases[1][1]:g} to the slow {cases[0][1]:g}; the fast ones agree with simulated "
-        f"runs ({simulated[0]} and {simulated[1]} iterations)"
+        f"3 cases at rates from {cases[0][1]:g} to {cases[1][1]:g}; the two fast ones agree with "
+        f"simulated runs ({simulated[0]} and {simulated[1]} iterations)"
     )
 
 
