@@ -192,19 +192,22 @@ def as_array(value: object, what: str, shape: tuple[int, ...] | None = None) -> 
     return array
 
 
-def check(name: str, answer: object) -> Verdict:
-    """Check the reader's ``answer`` to exercise ``name``; print and return the verdict. Never raises."""
+def judge(name: str, answer: object) -> Verdict:
+    """The verdict on the reader's ``answer`` to exercise ``name``, without printing it. Never raises."""
     if name not in EXERCISES:
         known = ", ".join(sorted(EXERCISES)) or "none registered: import the notebook's module first"
-        verdict = Verdict(name, "hint", f"no exercise of that name (known: {known})")
-    elif is_stub(answer):
-        verdict = Verdict(
-            name, "not attempted", "not attempted yet: replace the stub above and run both cells"
-        )
-    else:
-        verdict = _run(EXERCISES[name], answer)
-    print(verdict)
-    return verdict
+        return Verdict(name, "hint", f"no exercise of that name (known: {known})")
+    if is_stub(answer):
+        return Verdict(name, "not attempted", "not attempted yet: replace the stub above and run both cells")
+    return _run(EXERCISES[name], answer)
+
+
+def check(name: str, answer: object) -> None:
+    """Print the verdict on the reader's ``answer`` to exercise ``name`` in one line. Never raises.
+
+    Returns nothing, so a notebook cell shows the line once (a returned value would be shown again).
+    """
+    print(judge(name, answer))
 
 
 def _run(entry: Exercise, answer: object) -> Verdict:

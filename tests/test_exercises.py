@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from gdtf.exercises import Hint, as_array, call, check, exercise, is_stub
+from gdtf.exercises import Hint, as_array, call, check, exercise, is_stub, judge
 
 
 @exercise("test-square", "the derivative of x**2, vectorised", time_limit_s=1.0)
@@ -35,18 +35,19 @@ def right(x):
 
 @pytest.mark.parametrize("answer", [..., None, stub, stub_raising])
 def test_stubs_are_not_attempted_and_do_not_raise(answer, capsys):
-    verdict = check("test-square", answer)
-    assert verdict.status == "not attempted"
+    assert judge("test-square", answer).status == "not attempted"
+    assert check("test-square", answer) is None  # the cell shows the printed line once
     assert capsys.readouterr().out.startswith("· test-square: not attempted yet")
 
 
 def test_a_right_answer_passes_and_says_what_was_verified(capsys):
-    assert check("test-square", right).passed
+    assert judge("test-square", right).passed
+    check("test-square", right)
     assert capsys.readouterr().out == "✓ test-square: 2x at three points, one negative\n"
 
 
 def test_a_specific_mistake_gets_its_hint():
-    verdict = check("test-square", lambda x: x)
+    verdict = judge("test-square", lambda x: x)
     assert verdict.status == "hint" and "factor of 2" in verdict.message
 
 
@@ -63,8 +64,9 @@ def test_a_specific_mistake_gets_its_hint():
     ],
 )
 def test_bad_answers_get_one_clear_line_never_a_traceback(answer, hint, capsys):
-    verdict = check("test-square", answer)
+    verdict = judge("test-square", answer)
     assert verdict.status == "hint" and hint in verdict.message, verdict.message
+    check("test-square", answer)
     out = capsys.readouterr().out
     assert out.count("\n") == 1 and "Traceback" not in out
 
@@ -75,13 +77,13 @@ def test_an_answer_past_the_time_limit_is_stopped():
         return 2 * x
 
     start = time.perf_counter()
-    verdict = check("test-square", slow)
+    verdict = judge("test-square", slow)
     assert verdict.status == "hint" and "stopped after 1 s" in verdict.message
     assert time.perf_counter() - start < 3
 
 
 def test_an_unknown_exercise_names_the_known_ones():
-    verdict = check("test-nope", right)
+    verdict = judge("test-nope", right)
     assert verdict.status == "hint" and "test-square" in verdict.message
 
 

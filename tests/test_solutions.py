@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from gdtf.exercises import EXERCISES, Solution, check
+from gdtf.exercises import EXERCISES, Solution, judge
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(
@@ -104,6 +104,8 @@ def test_committed_notebooks_show_the_stubs_not_attempted(notebook):
             f"{_notebook_id(notebook)}: the committed check cell of {name!r} shows {text!r}, "
             "not the stub's verdict"
         )
+        shown = [output.output_type for output in cell.outputs]
+        assert shown == ["stream"], f"{_notebook_id(notebook)}: {name!r}'s check cell shows {shown}"
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=_notebook_id)
@@ -116,10 +118,10 @@ def test_each_notebook_says_where_its_solutions_are(notebook):
 
 
 @pytest.mark.parametrize(("name", "answer", "hint"), list(_cases()))
-def test_checker_accepts_the_solution_and_rejects_each_wrong_answer(name, answer, hint, capsys):
-    verdict = check(name, answer)
-    out = capsys.readouterr().out
-    assert out.count("\n") == 1 and "Traceback" not in out, out
+def test_checker_accepts_the_solution_and_rejects_each_wrong_answer(name, answer, hint):
+    verdict = judge(name, answer)
+    line = str(verdict)  # what check() prints in the notebook
+    assert "\n" not in line and "Traceback" not in line, line
     if hint is None:
         assert verdict.passed, f"{name}: the correct answer got {verdict}"
     else:
