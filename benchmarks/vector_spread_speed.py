@@ -9,7 +9,10 @@
    compiled vectorised step at least 1000x faster than the loop.
 2. One full descent step (tape, gradient, tangential projection, clipping, re-normalisation)
    at N = 100, 1000 and 4000 in 32-D. Targets on a 2-core CPU: N = 1000 at most 50 ms,
-   N = 4000 under 2 s, with O(N^2) rather than O(N^2 * D) memory.
+   N = 4000 under 2 s, with O(N^2) rather than O(N^2 * D) memory. Beside it, the floor: one
+   Coulomb-energy gradient through a single Gram matmul and one rsqrt pass (backward included),
+   and each step (energy and force loss) as a ratio to it, measured in the same run. Goals:
+   the energy step within 1.5x the floor, the force step within 3x, at N = 1000 and 4000.
 
 3. Thomson at scale (``--thomson 100 200``): the energy descended in 3-D from 4 random starts
    (float64, constant rate 0.25/N, 6,000 steps, stopped early once the largest tangential force
@@ -34,6 +37,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DIMS = 32
+ENERGY_GOAL, FORCE_GOAL = 1.5, 3.0  # a step's time over the floor's (issue 16)
 
 
 def _setup():
@@ -75,22 +79,67 @@ def loop_vs_vectorised(count=20, dims=2):
 
 
 def descent_step(count, dims=DIMS):
-    """Time one descent step at N = ``count`` (run in a child process: reports its own peak memory)."""
+    """Time one descent step of the force loss and of the energy at N = ``count``, and the floor.
+
+    Runs in a child process, so it reports its own peak memory. The floor is the least a step
+    could cost: the tape's gradient of the Coulomb energy written as plainly as possible, one Gram
+    matmul and one rsqrt pass (its backward pass included), in a tf.function. The steps are the
+    notebooks' own (spread.compiled_gradient and projected_step, as spread_vectors runs them).
+    The three are timed in turns, several rounds, so that a busy spell on a shared machine hits
+    all of them; each ratio is the median over rounds of step / floor within a round.
+    """
     tf = _setup()
-    from spread import force_loss, projected_step, random_unit_vectors, tangential_gradient
+    import numpy as np
+    from spread import (
+        compiled_gradient,
+        coulomb_energy,
+        force_loss,
+        projected_step,
+        random_unit_vectors,
+    )
 
-    vectors = tf.Variable(random_unit_vectors(count, dims, seed=0))
+    start = random_unit_vectors(count, dims, seed=0)
+    vectors = tf.Variable(start)
 
-    @tf.function
-    def step(rate):  # the notebooks' step: spread.py holds both halves
-        loss, gradient = tangential_gradient(force_loss, vectors)
-        projected_step(vectors, gradient, rate)
-        return loss
+    def plain_energy_gradient(points):
+        with tf.GradientTape() as tape:
+            tape.watch(points)
+            gram = tf.matmul(points, points, transpose_b=True)
+            energy = 0.5 * tf.reduce_sum(tf.math.rsqrt(tf.maximum(2.0 - 2.0 * gram, 1e-12)))
+        return tape.gradient(energy, points)
 
-    repeats = 20 if count <= 1000 else 5
-    seconds = median_seconds(lambda: step(tf.constant(1e-3)).numpy(), repeats=repeats, warmup=2)
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"N": count, "D": dims, "step_s": seconds, "peak_rss_mib": peak_mib}
+    floor = tf.function(plain_energy_gradient)
+    # The same floor compiled by XLA too, as the steps are: shown beside, for honesty.
+    floor_xla = tf.function(plain_energy_gradient, jit_compile=True)
+
+    def descent(loss_fn):
+        @tf.function
+        def step(rate):  # what spread_vectors runs at every iteration
+            loss, gradient = compiled_gradient(loss_fn)(vectors.read_value())
+            projected_step(vectors, gradient, rate)
+            return loss
+
+        return lambda: step(tf.constant(1e-6)).numpy()
+
+    timed = {
+        "floor_s": lambda: floor(start).numpy(),
+        "floor_xla_s": lambda: floor_xla(start).numpy(),
+        "energy_step_s": descent(coulomb_energy),
+        "force_step_s": descent(force_loss),
+    }
+    rounds, repeats = (7, 5) if count <= 1000 else (5, 2)
+    measured = {name: [] for name in timed}
+    for _ in range(rounds):
+        for name, function in timed.items():
+            measured[name].append(median_seconds(function, repeats=repeats, warmup=1))
+    result = {"N": count, "D": dims}
+    result.update({name: float(np.median(times)) for name, times in measured.items()})
+    for name in ("energy_step_s", "force_step_s", "floor_xla_s"):
+        ratios = np.array(measured[name]) / np.array(measured["floor_s"])
+        result[name.removesuffix("_s") + "_ratio"] = float(np.median(ratios))
+    result["step_s"] = result["force_step_s"]
+    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
 
 
 # Best known Thomson energies: the Cambridge Cluster Database (Wales and Ulker 2006) for N = 100;
@@ -164,6 +213,7 @@ def main():
     )
     print(f"  {'N':>5} {'step':>10} {'peak extra':>11} {'N^2 float32':>12} {'N^2*D float32':>14}  target")
     targets = {1000: 0.050, 4000: 2.0}
+    floors = []
     for count in args.sizes:
         result = run_child(count)
         target = targets.get(count)
@@ -176,6 +226,26 @@ def main():
             f"  {count:>5} {result['step_s'] * 1e3:>8.1f} ms {result['peak_rss_mib'] - baseline:>7.0f} MiB"
             f" {count**2 * 4 / 2**20:>8.0f} MiB {count**2 * DIMS * 4 / 2**20:>10.0f} MiB  {verdict}"
         )
+        floors.append(result)
+
+    print(f"\nthe steps against the floor in {DIMS}-D (one Coulomb gradient: a Gram matmul, an rsqrt pass;")
+    print("medians over rounds of the ratio measured in the same round):")
+    print(f"  {'N':>5} {'floor':>9} {'energy step':>12} {'ratio':>6} {'force step':>11} {'ratio':>6}  goals")
+    xla_floors = []
+    for result in floors:
+        if result["N"] < 1000:
+            continue
+        energy, force = result["energy_step_ratio"], result["force_step_ratio"]
+        goals = f"energy <= {ENERGY_GOAL}x: {'met' if energy <= ENERGY_GOAL else 'MISSED'}, "
+        goals += f"force <= {FORCE_GOAL}x: {'met' if force <= FORCE_GOAL else 'MISSED'}"
+        print(
+            f"  {result['N']:>5} {result['floor_s'] * 1e3:>6.1f} ms {result['energy_step_s'] * 1e3:>9.1f} ms"
+            f" {energy:>5.2f}x {result['force_step_s'] * 1e3:>8.1f} ms {force:>5.2f}x  {goals}"
+        )
+        xla_floors.append(f"N = {result['N']}: {result['floor_xla_ratio']:.2f}x")
+    if xla_floors:
+        print("  (the steps' gradients are XLA-compiled, the floor is not; the floor compiled by XLA")
+        print(f"  takes, in the floor's units: {', '.join(xla_floors)})")
 
     if args.thomson:
         print("\nThomson in 3-D, 4 starts at once (memory above the same baseline):")

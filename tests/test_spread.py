@@ -7,10 +7,12 @@ import pytest
 import tensorflow as tf
 from spread import (
     claim,
+    compiled_gradient,
     coulomb_energy,
     evenly_spaced,
     force_loss,
     force_loss_loops,
+    inverse_distances,
     min_angle_loss,
     min_angle_variance_loss,
     nearest_angles,
@@ -175,6 +177,22 @@ def test_tangential_gradient_returns_the_loss_and_a_tangential_gradient():
     assert float(loss) == pytest.approx(float(coulomb_energy(vectors)), rel=1e-12)
     np.testing.assert_allclose(np.sum(gradient * vectors, axis=1), 0.0, atol=1e-12)
     np.testing.assert_allclose(gradient, -tangential(net_forces(vectors), vectors), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("loss_fn", [coulomb_energy, force_loss, min_angle_loss])
+def test_the_xla_compiled_gradient_matches_the_plain_tape(loss_fn):
+    batch = random_starts(12, 4, [5, 6], tf.float64)
+    loss, gradient = compiled_gradient(loss_fn)(batch)
+    plain_loss, plain_gradient = tangential_gradient(loss_fn, batch)
+    np.testing.assert_allclose(loss, plain_loss, rtol=1e-10)
+    np.testing.assert_allclose(gradient, plain_gradient, rtol=1e-8, atol=1e-10)
+
+
+def test_inverse_distances_are_zero_on_the_diagonal_and_one_over_d_elsewhere():
+    vectors = random_unit_vectors(6, 3, seed=4, dtype=tf.float64).numpy()
+    direct = np.linalg.norm(vectors[:, None] - vectors[None, :], axis=-1)
+    expected = np.divide(1.0, direct, out=np.zeros_like(direct), where=~np.eye(6, dtype=bool))
+    np.testing.assert_allclose(inverse_distances(tf.constant(vectors)), expected, rtol=1e-10)
 
 
 def test_projected_step_stays_on_the_sphere_and_caps_each_turn():
