@@ -414,10 +414,15 @@ def _counts_hint(answer, name, key, photo, max_counts, got, expected) -> str:
         )
     if got == expected + 1:
         return f"{name}: one count too many: after k steps of one count the budget is k"
-    sooner_or_later = "sooner" if got > expected else "later"
+    if got > expected:
+        return (
+            f"{name}: got {got}: the reference flips sooner; is a margin <= 0 counted as flipped, "
+            "and does each step take a fresh gradient at the current image and move every value "
+            "exactly one count?"
+        )
     return (
-        f"{name}: got {got}: the reference flips {sooner_or_later}; does each step take a fresh "
-        "gradient at the current image and move every value exactly one count?"
+        f"{name}: got {got}: the reference flips later; does each step move every value exactly "
+        "one count, from a fresh gradient at the current image?"
     )
 
 
