@@ -11,7 +11,7 @@ one. Model answers and the typical wrong answers each hint is proven against are
 from __future__ import annotations
 
 import numpy as np
-from regression import least_squares, line_mse, run_descent, stays_close
+from regression import least_squares, run_descent, stays_close
 
 from gdtf import import_tensorflow_quietly, load_height_weight
 from gdtf.exercises import Hint, as_array, call, exercise
@@ -95,24 +95,24 @@ def _(answer):
         }
         differs = ~np.isclose(got, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
         first = int(np.flatnonzero(differs.any(axis=1))[0])
-        upto = first + 1  # after a wrong step the paths part ways: compare up to the first one
+        # A mistake is named only when the whole run matches it: the gradients are fixed, so an
+        # answer that makes exactly this mistake follows it to the end (a prefix is not enough).
         mistakes = [
             (_close(got, -expected, 1e-4), "the steps go uphill: check the sign of the update"),
             (
-                _close(got[:upto], variants["uncorrected"][:upto], 1e-4),
+                _close(got, variants["uncorrected"], 1e-4),
                 "the first steps are too short: m starts at 0, and Adamax corrects that bias as Adam does",
             ),
             (
-                _close(got[:upto], variants["signed"][:upto], 1e-4),
+                _close(got, variants["signed"], 1e-4),
                 "u should hold the size of the gradient: a negative gradient must count as large",
             ),
             (
-                _close(got[:upto], variants["adam"][:upto], 1e-4),
+                _close(got, variants["adam"], 1e-4),
                 "that is Adam's root mean square; Adamax divides by a decayed maximum of |g|",
             ),
             (
-                bool(kwargs)
-                and _close(got[:upto], _adamax_numpy(gradients, learning_rate, 0.9, 0.999)[:upto], 1e-4),
+                bool(kwargs) and _close(got, _adamax_numpy(gradients, learning_rate, 0.9, 0.999), 1e-4),
                 "these are the default β1 and β2: use the ones passed to adamax",
             ),
         ]
@@ -151,6 +151,12 @@ def _uncorrected_first_step(gradient, learning_rate, beta_1, beta_2):
     return -learning_rate * mean / (np.sqrt(mean_square) + EPSILON)
 
 
+def _first_step_moments(gradient, beta_1, beta_2, correct_mean, correct_square):
+    """m and s after one update from zero, each divided by its bias correction if asked."""
+    mean, mean_square = (1 - beta_1) * gradient, (1 - beta_2) * gradient**2
+    return mean / (1 - beta_1 if correct_mean else 1), mean_square / (1 - beta_2 if correct_square else 1)
+
+
 @exercise("optimizers-2", "Adam's first step, predicted with and without bias correction", time_limit_s=15)
 def _(answer):
     rng = np.random.default_rng(2112)
@@ -177,7 +183,20 @@ def _(answer):
         if _close(got, expected, 1e-3):
             continue
         where = f"(η {learning_rate:g}, β1 {beta_1:g}, β2 {beta_2:g}, bias correction {correction})"
-        sign = np.sign(-gradient)
+
+        both, neither, mean_only, square_only = (  # (m, s) after one update, corrected or not
+            _first_step_moments(gradient, beta_1, beta_2, *flags)
+            for flags in [(True, True), (False, False), (True, False), (False, True)]
+        )
+        unrooted = [  # −η m/(s + ε) and −η m/s: s not under the root, corrected or not
+            -learning_rate * mean / (mean_square + eps)
+            for mean, mean_square in (both, neither)
+            for eps in (EPSILON, 0.0)
+        ]
+        half_corrected = [  # only one of m and s divided by its correction
+            -learning_rate * mean / (np.sqrt(mean_square) + EPSILON)
+            for mean, mean_square in (mean_only, square_only)
+        ]
         mistakes = [
             (_close(got, -expected, 1e-3), "the step goes uphill: Adam moves against the gradient"),
             (
@@ -185,11 +204,15 @@ def _(answer):
                 f"the step {'without' if correction else 'with'} it, but bias_correction is {correction}",
             ),
             (
-                _close(got, sign * learning_rate * (1 - beta_1) / (1 - beta_2), 1e-3),
-                "the mean square enters the step under a square root",
+                any(_close(got, candidate, 1e-3) for candidate in unrooted),
+                "divided by s itself: the mean square enters the step under a square root, m/√s",
             ),
             (
-                _close(got, sign * learning_rate * (1 - beta_2) / np.sqrt(1 - beta_1), 1e-3),
+                correction and any(_close(got, candidate, 1e-3) for candidate in half_corrected),
+                "bias correction divides both moments, m by 1 − β1 and s by 1 − β2 (at t = 1), not one",
+            ),
+            (
+                _close(got, -np.sign(gradient) * learning_rate * (1 - beta_2) / np.sqrt(1 - beta_1), 1e-3),
                 "β1 and β2 swapped: β1 is the mean's memory, β2 the mean square's",
             ),
             (
@@ -211,59 +234,103 @@ def _(answer):
 # optimizers-3: a mini-batch gradient from the tape
 
 
-CALLS, BATCH = 300, 4
+CALLS, BATCH, POINTS = 300, 4, 10
+BASE = BATCH + 1  # a point drawn at most BATCH times in a batch: one base-5 digit per point
+SIGNS = np.array([(-1.0) ** i for i in range(POINTS)])  # x: ±1, so x and y are paired or not
+POWERS = np.array([float(BASE**i) for i in range(POINTS)])  # y_i = −5^i: each point's gradient unique
+# At θ = 0 a batch's intercept gradient is (2/B) Σ 5^i over the indices drawn: read in base 5, it says
+# which points were drawn and how often. Its sums stay below 2^24, exact in float32 whatever the order.
+CHI_SQUARE_LIMIT = 40.0  # on POINTS − 1 = 9 degrees of freedom a fair sampler exceeds it with p ≈ 1e-5
 
 
-def _full_gradient(theta, x, y):
-    with tf.GradientTape() as tape:
-        loss = line_mse(theta[0], theta[1], x, y)
-    return tape.gradient(loss, theta).numpy().astype(np.float64)
+def _drawn_counts(gradient, batch_size):
+    """How often each point was drawn, if ``gradient`` is the mean gradient of ``batch_size`` of them."""
+    total = gradient[1] * batch_size / 2  # Σ 5^i over the batch
+    whole = round(total)
+    if whole < 0 or abs(total - whole) > 1e-3:
+        return None
+    digits = [(whole // BASE**i) % BASE for i in range(POINTS)]
+    if whole >= BASE**POINTS or sum(digits) != batch_size:
+        return None
+    return np.array(digits)
+
+
+def _minibatch_samples(answer, generator, calls):
+    x = tf.constant(SIGNS, tf.float32)
+    y = tf.constant(-POWERS, tf.float32)
+    theta = tf.Variable([0.0, 0.0])
+    return np.array(
+        [
+            as_array(call(answer, theta, x, y, BATCH, generator), "your gradient", shape=(2,))
+            for _ in range(calls)
+        ]
+    )
+
+
+def _batch_hint(samples):
+    """The hint for gradients that are not each the mean gradient of BATCH paired points."""
+    if all(_drawn_counts(-g, BATCH) is not None for g in samples):
+        return "the sign is wrong: the gradient points uphill"
+    if all(_drawn_counts(g / BATCH, BATCH) is not None for g in samples):
+        return f"{BATCH} times too large: the loss of a batch is its mean, not its sum"
+    for size in range(1, BATCH):
+        if all(_drawn_counts(g, size) is not None for g in samples):
+            return f"each call uses {size} point{'s' if size > 1 else ''}, not batch_size = {BATCH}"
+    bad = next(g for g in samples if _drawn_counts(g, BATCH) is None)
+    return (
+        f"on points whose gradients are all different, your gradient {np.round(bad, 3)} is not the "
+        f"gradient of line_mse on any {BATCH} of them: gather x and y with the same indices and "
+        "take the tape's gradient of their mean loss"
+    )
 
 
 @exercise("optimizers-3", "a mini-batch gradient: the tape on a random batch, unbiased", time_limit_s=30)
 def _(answer):
-    rng = np.random.default_rng(2113)
-    x64 = rng.normal(0.0, 2.0, 24)
-    y64 = 3.0 * x64 + 1.0 + rng.normal(0.0, 1.0, 24)  # strongly correlated: height with weight
-    x, y = tf.constant(x64, tf.float32), tf.constant(y64, tf.float32)
-    theta = tf.Variable([5.0, -4.0])  # off the optimum (3, 1): a large full-batch gradient
-    generator = tf.random.Generator.from_seed(2113)
-    samples = np.array(
-        [
-            as_array(call(answer, theta, x, y, BATCH, generator), "your gradient", shape=(2,))
-            for _ in range(CALLS)
-        ]
-    )
-    full = _full_gradient(theta, x, y)
+    samples = _minibatch_samples(answer, tf.random.Generator.from_seed(2113), CALLS)
     if np.ptp(samples, axis=0).max() == 0:
-        if _close(samples[0], full, 1e-4):
+        full = np.array([2 * np.mean(POWERS * SIGNS), 2 * np.mean(POWERS)])
+        if _close(samples[0], full, 1e-6):
             raise Hint(f"every call returns the full-batch gradient: use only batch_size = {BATCH} points")
         raise Hint("every call returns the same gradient: draw new indices from the generator at each call")
-    mean, standard_error = samples.mean(axis=0), samples.std(axis=0) / np.sqrt(CALLS)
-
-    def agrees(expected):  # within 5 standard errors of the average over the calls
-        return bool(np.all(np.abs(mean - expected) <= 5 * standard_error + 1e-3 * np.abs(full).max()))
-
-    if agrees(full):
-        return (
-            f"over {CALLS} calls with batches of {BATCH} of 24 points, the average is the full-batch "
-            "gradient (within 5 standard errors), and the calls vary"
-        )
-    slope, intercept = theta.numpy().astype(np.float64)
-    shuffled = np.array(  # x and y drawn with different indices: the pairs are broken
-        [2 * (slope * np.mean(x64**2) + intercept * np.mean(x64) - np.mean(x64) * np.mean(y64)), full[1]]
-    )
-    if agrees(-full):
-        raise Hint("the sign is wrong: the gradient points uphill")
-    if agrees(BATCH * full):
-        raise Hint(f"{BATCH} times too large on average: the loss of a batch is its mean, not its sum")
-    if agrees(shuffled):
+    counts = [_drawn_counts(g, BATCH) for g in samples]
+    if any(c is None for c in counts):
+        raise Hint(_batch_hint(samples))
+    for repeats in range(BATCH, 1, -1):  # a batch of 1 point reads as that point drawn 4 times
+        if BATCH % repeats == 0 and all(np.all(c % repeats == 0) for c in counts):
+            size = BATCH // repeats
+            raise Hint(f"each call uses {size} point{'s' if size > 1 else ''}, not batch_size = {BATCH}")
+    for gradient, drawn in zip(samples, counts, strict=True):
+        paired_slope = 2 * np.sum(drawn * POWERS * SIGNS) / BATCH  # each y_i with its own x_i
+        if not _close(gradient[0], paired_slope, 1e-5):
+            raise Hint("x and y must be gathered with the same indices, a point's x with its y")
+    frequencies = np.sum(counts, axis=0)
+    expected = CALLS * BATCH / POINTS
+    chi_square = float(np.sum((frequencies - expected) ** 2 / expected))
+    if chi_square > CHI_SQUARE_LIMIT:
+        windows = all(np.all(np.diff(np.flatnonzero(c)) == 1) and c.max() == 1 for c in counts)
+        if frequencies[-1] == 0 and frequencies[:-1].min() > 0:
+            hint = "the last point is never drawn: maxval is exclusive, so pass the number of points"
+        elif windows:
+            hint = (
+                "each batch is a window of neighbouring points: the points at the ends are drawn less often"
+            )
+        else:
+            hint = "some points are drawn far more often than others"
         raise Hint(
-            "biased in the slope: x and y must be gathered with the same indices, a point's x with its y"
+            f"{hint} (over {CALLS} calls of {BATCH}, point by point: {frequencies.tolist()}; "
+            f"every point should be drawn about {expected:.0f} times)"
         )
-    raise Hint(
-        f"on average over {CALLS} calls your gradient is {np.round(mean, 2)}, the full batch's is "
-        f"{np.round(full, 2)}: a mini-batch gradient should average to it"
+    again = _minibatch_samples(answer, tf.random.Generator.from_seed(2113), 10)
+    if not np.array_equal(again, samples[:10]):
+        raise Hint(
+            "two generators from the same seed gave different batches: draw the indices with the "
+            "generator passed in (generator.uniform), not tf.random or NumPy"
+        )
+    return (
+        f"on {POINTS} points whose gradients identify them, each of {CALLS} calls is the gradient of "
+        f"exactly {BATCH} points, each x with its y; every point is drawn about equally often "
+        f"(χ² {chi_square:.1f}, {POINTS - 1} degrees of freedom), and a generator from the same seed "
+        "repeats the batches"
     )
 
 
@@ -272,18 +339,25 @@ def _(answer):
 
 
 def _rmsprop_numpy(gradients, learning_rate, decay_rate, decay_steps, rho, variant="keras"):
-    """Positions after each step of RMSprop at rate η·decay_rate^(k/decay_steps), k = 0, 1, …"""
-    exponents = {"keras": 0, "late": 1}.get(variant, 0)
+    """Positions after each step of RMSprop at rate η·decay_rate^(k/decay_steps), k = 0, 1, …
+
+    ``variant`` names a typical mistake instead: "constant", "late" (k from 1), "per step"
+    (decay_rate^k), "staircase" (decay_rate^floor(k/decay_steps)), "ε outside" (√s + ε).
+    """
     theta, mean_square, positions = np.zeros(gradients.shape[1]), 0.0, []
     for k, gradient in enumerate(gradients):
-        if variant == "per step":
-            rate = learning_rate * decay_rate**k
-        elif variant == "constant":
-            rate = learning_rate
-        else:
-            rate = learning_rate * decay_rate ** ((k + exponents) / decay_steps)
+        exponent = {
+            "constant": 0.0,
+            "late": (k + 1) / decay_steps,
+            "per step": k,
+            "staircase": k // decay_steps,
+        }.get(variant, k / decay_steps)
+        rate = learning_rate * decay_rate**exponent
         mean_square = rho * mean_square + (1 - rho) * gradient**2
-        theta = theta - rate * gradient / np.sqrt(mean_square + EPSILON)
+        if variant == "ε outside":
+            theta = theta - rate * gradient / (np.sqrt(mean_square) + EPSILON)
+        else:
+            theta = theta - rate * gradient / np.sqrt(mean_square + EPSILON)
         positions.append(theta)
     return np.array(positions)
 
@@ -291,6 +365,10 @@ def _rmsprop_numpy(gradients, learning_rate, decay_rate, decay_steps, rho, varia
 def _decayed_keras(learning_rate, decay_rate, decay_steps, rho):
     schedule = keras.optimizers.schedules.ExponentialDecay(learning_rate, decay_steps, decay_rate)
     return keras.optimizers.RMSprop(schedule, rho=rho)
+
+
+def _columns_close(got, expected, rtol):
+    return all(_close(got[:, j], expected[:, j], rtol) for j in range(expected.shape[1]))
 
 
 @exercise("optimizers-4", "RMSprop with an exponentially decaying rate, matched to Keras", time_limit_s=30)
@@ -317,10 +395,13 @@ def _(answer):
             continue
         where = f"(η {learning_rate:g}, ×{decay_rate:g} every {decay_steps} steps, ρ {rho:g})"
         differs = ~np.isclose(got, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
-        upto = int(np.flatnonzero(differs.any(axis=1))[0]) + 1
+        first = int(np.flatnonzero(differs.any(axis=1))[0]) + 1
 
-        def like(variant, got=got, upto=upto, rate=learning_rate, decay=(decay_rate, decay_steps, rho)):
-            return _close(got[:upto], _rmsprop_numpy(gradients, rate, *decay, variant)[:upto], 1e-4)
+        # A mistake is named only when the whole run matches it: the gradients are fixed, so an
+        # answer that makes exactly this mistake follows it to the end (a prefix is not enough:
+        # a staircase matches a constant rate for its first decay_steps steps).
+        def like(variant, got=got, rate=learning_rate, decay=(decay_rate, decay_steps, rho)):
+            return _close(got, _rmsprop_numpy(gradients, rate, *decay, variant), 1e-4)
 
         mistakes = [
             (like("constant"), "the rate does not decay"),
@@ -333,25 +414,41 @@ def _(answer):
                 f"the rate decays too fast: decay_rate is the factor per {decay_steps} steps, not per step",
             ),
             (
+                like("staircase"),
+                "the rate drops in stairs: Keras's schedule is continuous, k / decay_steps, not "
+                "floor(k / decay_steps)",
+            ),
+            (like("ε outside"), "ε goes inside the root, √(s + ε), as in rmsprop above"),
+            (
                 bool(kwargs)
-                and _close(got[:upto], _rmsprop_numpy(gradients, learning_rate, 0.8, 10, 0.9)[:upto], 1e-4),
-                "these are the default settings: use the decay_rate, decay_steps and rho passed in",
+                and any(
+                    _close(got, _rmsprop_numpy(gradients, learning_rate, *mixed), 1e-4)
+                    for mixed in [(0.8, 10, 0.9), (decay_rate, decay_steps, 0.9), (0.8, 10, rho)]
+                ),
+                "a default setting used: use the decay_rate, decay_steps and rho passed in",
             ),
         ]
         for recognised, hint in mistakes:
             if recognised:
                 raise Hint(f"{hint} {where}")
-        raise Hint(f"differs from Keras's RMSprop with ExponentialDecay from step {upto} {where}")
+        raise Hint(f"differs from Keras's RMSprop with ExponentialDecay from step {first} {where}")
     # Section 3's run (the notebook's data, centred heights, rate 2) with the decay, in the compiled loop.
     heights, weights = load_height_weight()
     centred = heights - heights.mean()
     *_, min_mse = least_squares(heights, weights)
-    history = call(lambda: run_descent(centred, weights, (-5.0, 150.0), 150, answer(2.0)))
+    start, iterations = (-5.0, 150.0), 150
+    history = call(lambda: run_descent(centred, weights, start, iterations, answer(2.0)))
+    keras_run = run_descent(centred, weights, start, iterations, _decayed_keras(2.0, 0.8, 10, 0.9))
+    if not _columns_close(history[:, :2], keras_run[:, :2], 1e-4):
+        raise Hint(
+            "matches Keras step by step, not in run_descent's compiled loop: keep the state in "
+            "tf.Variables, the step count too (a Python number is frozen when the loop is compiled)"
+        )
     settled = stays_close(history, min_mse)
     outcome = (
         f"stays within 1% from iteration {settled}" if settled is not None else "does not stay within 1%"
     )
     return (
-        f"matches Keras's RMSprop with ExponentialDecay at two settings; section 3's run (η 2, ×0.8 "
-        f"every 10 steps) {outcome}"
+        f"matches Keras's RMSprop with ExponentialDecay at two settings and in section 3's compiled run "
+        f"(η 2, ×0.8 every 10 steps), which {outcome}"
     )

@@ -32,6 +32,16 @@ def mse_gradient_summed(slope, intercept, x, y):
     return np.array([2 * np.sum(errors * x), 2 * np.sum(errors)])
 
 
+def mse_gradient_doubled(slope, intercept, x, y):
+    errors = slope * x + intercept - y
+    return np.array([4 * np.mean(errors * x), 4 * np.mean(errors)])  # the 2 of e² taken twice
+
+
+def mse_gradient_n_minus_1(slope, intercept, x, y):
+    errors = slope * x + intercept - y
+    return 2 * np.array([np.sum(errors * x), np.sum(errors)]) / (len(x) - 1)  # a sample variance's n − 1
+
+
 def mse_gradient_no_chain_rule(slope, intercept, x, y):
     errors = slope * x + intercept - y
     return np.array([2 * np.mean(errors), 2 * np.mean(errors)])
@@ -84,6 +94,10 @@ def stall_iterations_of_the_error(x, learning_rate, fraction):
     return np.log(fraction) / np.log(1 - learning_rate * flattest)  # the error's factor, not squared
 
 
+def stall_iterations_truncated(x, learning_rate, fraction):
+    return int(stall_iterations(x, learning_rate, fraction))  # int() rounds down: one step short
+
+
 def stall_iterations_first_order(x, learning_rate, fraction):
     flattest = np.linalg.eigvalsh(2 * np.array([[np.mean(x * x), np.mean(x)], [np.mean(x), 1.0]]))[0]
     return np.log(fraction) / (-2 * learning_rate * flattest)  # ln(1 − ηλ) ≈ −ηλ: only for small ηλ
@@ -96,7 +110,7 @@ def stall_iterations_steep(x, learning_rate, fraction):
 
 # intro-4: the inner tape gives the gradient; the outer tape, recording while it was computed,
 # gives its Jacobian, the Hessian. Solve H d = ∇L rather than invert H.
-def newton_step(loss_fn, theta):
+def newton_update(loss_fn, theta):
     theta = tf.Variable(theta)  # a Variable: both tapes watch it
     with tf.GradientTape() as outer_tape:
         with tf.GradientTape() as inner_tape:
@@ -106,7 +120,7 @@ def newton_step(loss_fn, theta):
     return theta - tf.linalg.solve(hessian, gradient[:, None])[:, 0]
 
 
-def newton_step_uphill(loss_fn, theta):
+def newton_update_uphill(loss_fn, theta):
     theta = tf.Variable(theta)
     with tf.GradientTape() as outer_tape:
         with tf.GradientTape() as inner_tape:
@@ -116,7 +130,7 @@ def newton_step_uphill(loss_fn, theta):
     return theta + tf.linalg.solve(hessian, gradient[:, None])[:, 0]
 
 
-def newton_step_hessian_by_gradient(loss_fn, theta):
+def newton_update_hessian_by_gradient(loss_fn, theta):
     theta = tf.Variable(theta)
     with tf.GradientTape() as outer_tape:
         with tf.GradientTape() as inner_tape:
@@ -126,7 +140,17 @@ def newton_step_hessian_by_gradient(loss_fn, theta):
     return theta - gradient / row_sums
 
 
-def newton_step_unwatched(loss_fn, theta):
+def newton_update_gradient_outside(loss_fn, theta):
+    theta = tf.Variable(theta)
+    with tf.GradientTape() as outer_tape:
+        with tf.GradientTape() as inner_tape:
+            loss = loss_fn(theta)
+    gradient = inner_tape.gradient(loss, theta)  # after the outer block: the outer tape never saw it
+    hessian = outer_tape.jacobian(gradient, theta)
+    return theta - tf.linalg.solve(hessian, gradient[:, None])[:, 0]
+
+
+def newton_update_unwatched(loss_fn, theta):
     theta = tf.constant(theta)  # a constant: no tape watches it, so the gradient is None
     with tf.GradientTape() as outer_tape:
         with tf.GradientTape() as inner_tape:
@@ -142,6 +166,8 @@ SOLUTIONS = {
         wrong=(
             Wrong(mse_gradient_without_the_2, "factor of 2", "the derivative of e² taken as e"),
             Wrong(mse_gradient_summed, "not a sum", "summed over the points instead of averaged"),
+            Wrong(mse_gradient_doubled, "counts once", "4·mean(e·x): the factor 2 applied twice"),
+            Wrong(mse_gradient_n_minus_1, "n − 1", "divided by n − 1 instead of n"),
             Wrong(mse_gradient_no_chain_rule, "chain rule", "the slope's component without the factor x"),
             Wrong(mse_gradient_wrong_sign, "sign", "the error written as target − prediction"),
         ),
@@ -164,17 +190,27 @@ SOLUTIONS = {
                 "the error's factor, not the excess's",
             ),
             Wrong(stall_iterations_first_order, "first order", "ln(1 − ηλ) replaced by −ηλ"),
+            Wrong(stall_iterations_truncated, "rounded down", "int(k): the count rounded down"),
             Wrong(stall_iterations_steep, "flattest", "the steepest curvature instead of the flattest"),
         ),
     ),
     "intro-4": Solution(
-        newton_step,
+        newton_update,
         wrong=(
-            Wrong(newton_step_uphill, "uphill", "θ + H⁻¹∇L"),
+            Wrong(newton_update_uphill, "uphill", "θ + H⁻¹∇L"),
             Wrong(
-                newton_step_hessian_by_gradient, "differentiates its sum", "tape.gradient instead of jacobian"
+                newton_update_hessian_by_gradient,
+                "differentiates its sum",
+                "tape.gradient instead of jacobian",
             ),
-            Wrong(newton_step_unwatched, "did not watch", "theta a constant the tapes do not watch"),
+            Wrong(
+                newton_update_unwatched, "both tapes must watch", "theta a constant the tapes do not watch"
+            ),
+            Wrong(
+                newton_update_gradient_outside,
+                "inside the outer tape's with block",
+                "the inner gradient computed after the outer tape closed",
+            ),
         ),
     ),
 }
