@@ -82,7 +82,8 @@ def rate_from_flattest(features):
 
 
 # intro-3: along the flattest eigenvector the error shrinks by (1 − ηλmin) per step and the excess
-# MSE, ½λe², by its square. So k steps multiply the excess by (1 − ηλmin)^(2k): solve for k.
+# MSE, ½λe², by its square. So k steps multiply the excess by (1 − ηλmin)^(2k): solve for k. Exact
+# for any η below the limit; k rounded up (the whole iterations a run needs) is accepted too.
 def stall_iterations(x, learning_rate, fraction):
     hessian = 2 * np.array([[np.mean(x * x), np.mean(x)], [np.mean(x), 1.0]])
     flattest = np.linalg.eigvalsh(hessian)[0]
