@@ -7,6 +7,7 @@ than the notebook's, drawn from a fixed generator), compares with a reference it
 
 from __future__ import annotations
 
+import inspect
 from types import SimpleNamespace
 
 import numpy as np
@@ -15,6 +16,7 @@ from gdtf import import_tensorflow_quietly
 from gdtf.exercises import Hint, as_array, call, exercise
 
 tf = import_tensorflow_quietly()
+from tensorflow.python.util import tf_decorator  # noqa: E402  (after TensorFlow's quiet import)
 
 
 def _close(actual, expected, tol):
@@ -35,8 +37,14 @@ class _Recorder:
         self.calls.append((value, inputs, vjps, output))
         return output
 
-    def __getattr__(self, name):  # mul, add, sin: the division records itself
-        raise Hint(f"div called self.{name}: record the division itself, with one self._op call")
+    def __getattr__(self, name):  # mul, add, sin, or any other attribute of the hand tape
+        raise Hint(
+            f"div used self.{name}: this stand-in tape has only _op. Record the division itself, "
+            "with one self._op call"
+        )
+
+
+_TAPE_1_TOL = 1e-6  # relative (and absolute near 0): float32 arithmetic passes, a wrong formula not
 
 
 def _division_vjps_by_tape(a, b, g):
@@ -67,8 +75,8 @@ def _(div):
         if returned is not output:
             raise Hint("return what self._op returns: the new node is the output of the division")
         where = f"a = {a:.3g}, b = {b:.3g}"
-        if not _close(float(value), a / b, 1e-9):
-            raise Hint(f"the value at {where} is {float(value):.4g}, expected a / b = {a / b:.4g}")
+        if not _close(float(value), a / b, _TAPE_1_TOL):  # float32 arithmetic is fine
+            raise Hint(f"the value at {where} is {float(value):.8g}, expected a / b = {a / b:.8g}")
         if len(inputs) != 2 or inputs[0] is not node_a or inputs[1] is not node_b:
             raise Hint("inputs should be [a, b], in that order: one entry per input, matched by its VJP")
         if len(vjps) != 2:
@@ -77,20 +85,20 @@ def _(div):
             float(as_array(call(vjp, g), f"the VJP for {name}")) for vjp, name in zip(vjps, "ab", strict=True)
         ]
         expected = _division_vjps_by_tape(a, b, g)
-        if _close(got, expected, 1e-9):
+        if _close(got, expected, _TAPE_1_TOL):
             continue
-        if _close(got, expected[::-1], 1e-9):
+        if _close(got, expected[::-1], _TAPE_1_TOL):
             raise Hint("the two VJPs are swapped: the first belongs to a, the second to b")
-        if _close(got, [e / g for e in expected], 1e-9):
+        if _close(got, [e / g for e in expected], _TAPE_1_TOL):
             raise Hint("a VJP maps the upstream gradient g to the input's gradient: multiply by g")
-        if _close(got[0], expected[0], 1e-9) and _close(got[1], -expected[1], 1e-9):
+        if _close(got[0], expected[0], _TAPE_1_TOL) and _close(got[1], -expected[1], _TAPE_1_TOL):
             raise Hint("the VJP for b has the wrong sign: does a / b grow or shrink as b grows?")
-        if _close(got[0], expected[0], 1e-9) and _close(got[1], -g / b**2, 1e-9):
+        if _close(got[0], expected[0], _TAPE_1_TOL) and _close(got[1], -g / b**2, _TAPE_1_TOL):
             raise Hint("the VJP for b is missing a factor: how fast a / b changes with b depends on a too")
-        which = 0 if not _close(got[0], expected[0], 1e-9) else 1
+        which = 0 if not _close(got[0], expected[0], _TAPE_1_TOL) else 1
         raise Hint(
-            f"the VJP for {'ab'[which]} at {where}, g = {g:.3g} gave {got[which]:.4g}, "
-            f"expected about {expected[which]:.4g} (tf.GradientTape)"
+            f"the VJP for {'ab'[which]} at {where}, g = {g:.3g} gave {got[which]:.8g}, "
+            f"expected about {expected[which]:.8g} (tf.GradientTape)"
         )
     return f"value and both VJPs match tf.GradientTape at {len(cases)} points (a, b, g), negative b too"
 
@@ -100,13 +108,13 @@ def _(div):
 
 def _penalty_gradient_by_hessian(function, x):
     """2·H·∇f, with H from a Jacobian of the gradient: another route than the answer's."""
-    with tf.GradientTape() as outer:
+    with tf.GradientTape(persistent=True) as outer:  # persistent: a jacobian without pfor
         outer.watch(x)
         with tf.GradientTape() as inner:
             inner.watch(x)
             value = function(x)
         gradient = inner.gradient(value, x)
-    hessian = outer.jacobian(gradient, x)
+    hessian = outer.jacobian(gradient, x, experimental_use_pfor=False)  # n ≤ 6: no retracing warnings
     return 2 * tf.linalg.matvec(hessian, gradient).numpy(), gradient.numpy()
 
 
@@ -125,7 +133,15 @@ def _(penalty_gradient):
     ]
     for name, function, size in functions:
         x = tf.constant(rng.normal(size=size))
-        answer = call(penalty_gradient, function, x)
+        try:
+            answer = call(penalty_gradient, function, x)
+        except Hint as hint:
+            if "NoneType" in str(hint):
+                raise Hint(
+                    "an operation got None (inner.gradient returned None?): x is a tensor, not a "
+                    "Variable, so watch x in the inner tape too"
+                ) from None
+            raise
         if answer is None:
             raise Hint(
                 "the result is None: the outer tape recorded no path to x. Watch x in both tapes, "
@@ -149,50 +165,68 @@ def _(penalty_gradient):
     return f"matches 2·H·∇f (H from tape.jacobian) on {len(functions)} functions at random float64 points"
 
 
-# --- tape-3: a norm whose gradient is finite at zero ----------------------------------------
+# --- tape-3: unit rows, with a gradient that is finite at a zero row ----------------------
 
 
-@exercise("tape-3", "a row norm whose gradient at a zero row is 0, not NaN", time_limit_s=10)
-def _(safe_norm):
+@exercise("tape-3", "unit rows v/‖v‖: 0 at a zero row, with a gradient there of 0, not NaN", time_limit_s=10)
+def _(unit_rows):
     rng = np.random.default_rng(2103)
     batches = []
     for rows, columns, zero_rows in ((5, 3, [1, 3]), (4, 7, [0]), (3, 1, [2])):
         values = rng.normal(size=(rows, columns)).astype("float32")
         values[zero_rows] = 0.0
-        batches.append((values, zero_rows))
-    for values, zero_rows in batches:
+        upstream = rng.normal(size=(rows, columns)).astype("float32")  # a random weighting
+        batches.append((values, upstream, zero_rows))
+    for values, upstream, zero_rows in batches:
         v = tf.constant(values)
+        what = f"unit_rows of a {values.shape[0]}×{values.shape[1]} batch"
         with tf.GradientTape() as tape:
             tape.watch(v)
-            norms = call(safe_norm, v)
-            total = tf.reduce_sum(norms) if tf.is_tensor(norms) else None
-        got = as_array(norms, f"safe_norm of a {v.shape[0]}×{v.shape[1]} batch", shape=(v.shape[0],))
-        expected = np.linalg.norm(values, axis=1)
-        if _close(got, expected**2, 1e-5) and not _close(got, expected, 1e-5):
-            raise Hint("those are squared norms: take the square root")
+            rows = call(unit_rows, v)
+            weighted = tf.reduce_sum(upstream * rows) if tf.is_tensor(rows) else None
+        got = as_array(rows, what, shape=values.shape)
+        norms = np.linalg.norm(values, axis=1, keepdims=True)
+        expected = np.divide(values, norms, out=np.zeros_like(values), where=norms > 0)
         if not _close(got, expected, 1e-5):
-            row = int(np.abs(got - expected).argmax())
+            row = int(np.abs(got - expected).max(axis=1).argmax())
             kind = "zero row" if row in zero_rows else "row"
-            raise Hint(f"the value at {kind} {row} is {got[row]:.4g}, expected {expected[row]:.4g}")
-        gradient = tape.gradient(total, v) if total is not None else None
+            raise Hint(f"{kind} {row} is {np.round(got[row], 4)}, expected {np.round(expected[row], 4)}")
+        gradient = tape.gradient(weighted, v) if weighted is not None else None
         if gradient is None:
-            raise Hint("the tape found no path to v: build the norm from TensorFlow operations on v")
+            raise Hint("the tape found no path to v: build the rows from TensorFlow operations on v")
         gradient = gradient.numpy()
         if np.isnan(gradient[zero_rows]).any():
             raise Hint(
-                "the gradient at a zero row is NaN: the square root's derivative is infinite at 0, "
-                "and infinity times a zero is NaN. Keep 0 out of the square root (case 12)"
+                "the gradient at a zero row is NaN: the branch where does not pick still divides "
+                "by 0, and its zero upstream gradient times 0/0 is NaN. Keep 0 out of that "
+                "branch's input too (case 12)"
             )
-        if np.abs(gradient[zero_rows]).max() > 1e-3:
-            raise Hint("the gradient at a zero row should be 0 (the norm's minimum)")
+        largest = float(np.abs(gradient[zero_rows]).max())
+        if largest > 1e-3:
+            raise Hint(
+                f"the gradient at a zero row reaches {largest:.3g}, expected 0: an epsilon in the "
+                "norm makes a tiny row's direction explode instead"
+            )
         nonzero = [row for row in range(len(values)) if row not in zero_rows]
-        unit_rows = values[nonzero] / expected[nonzero, None]
-        if not _close(gradient[nonzero], unit_rows, 1e-4):
-            raise Hint("the gradient at a non-zero row should be the row divided by its norm")
+        unit, w = expected[nonzero], upstream[nonzero]  # d(v/‖v‖)ᵀw = (w - u·(uᵀw)) / ‖v‖
+        reference = (w - unit * np.sum(unit * w, axis=1, keepdims=True)) / norms[nonzero]
+        if not _close(gradient[nonzero], reference, 1e-4):
+            raise Hint("the gradient at a non-zero row is wrong: differentiate through the norm too")
     return "values and gradients right on 3 batches (1 to 7 columns), zero rows included: no NaN"
 
 
 # --- tape-4: log σ(x) with a custom gradient ------------------------------------------------
+
+
+def _has_custom_gradient(function):
+    """True if ``function`` is decorated with tf.custom_gradient, or its source uses it."""
+    decorators, _ = tf_decorator.unwrap(function)
+    if any(d.decorator_name == "custom_gradient" for d in decorators):
+        return True
+    try:
+        return "custom_gradient" in inspect.getsource(function)  # e.g. a wrapper of one
+    except (OSError, TypeError):
+        return False
 
 
 @exercise("tape-4", "log σ(x) with a custom gradient, checked by finite differences", time_limit_s=20)
@@ -236,6 +270,11 @@ def _(log_sigmoid):
                 "max and abs (case 13) decide it; a custom gradient does not depend on them"
             )
         raise Hint(f"the gradient at x = {at:g} is {gradient[point]:.6g}, expected {slope[point]:.6g}")
+    if not _has_custom_gradient(log_sigmoid):
+        raise Hint(
+            "right values and slopes, but TensorFlow's own gradient: the exercise is to write the "
+            "value and the backward yourself, under @tf.custom_gradient"
+        )
     points = tf.constant([-30.0, -3.0, -0.7, 0.0, 0.4, 2.5, 30.0], tf.float64)
     by_tape, by_differences = call(tf.test.compute_gradient, log_sigmoid, [points], delta=1e-5)
     gap = float(np.abs(by_tape[0] - by_differences[0]).max())

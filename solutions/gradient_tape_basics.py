@@ -85,27 +85,42 @@ def penalty_gradient_of_norm(function, x):
     return outer.gradient(penalty, x)
 
 
-# --- tape-3: a norm whose gradient is finite at zero ----------------------------------------
-def safe_norm(v):
-    """Each row's Euclidean norm; the gradient at a zero row is 0 (the double where of case 12)."""
-    squares = tf.reduce_sum(v**2, axis=-1)
+def penalty_gradient_inner_unwatched(function, x):
+    with tf.GradientTape() as outer:
+        outer.watch(x)
+        with tf.GradientTape() as inner:  # x is not watched here: inner.gradient is None
+            value = function(x)
+        penalty = tf.reduce_sum(inner.gradient(value, x) ** 2)
+    return outer.gradient(penalty, x)
+
+
+# --- tape-3: unit rows, with a gradient that is finite at a zero row ----------------------
+def unit_rows(v):
+    """Each row divided by its norm, 0 for a zero row, gradient 0 there (case 12's double where)."""
+    squares = tf.reduce_sum(v**2, axis=-1, keepdims=True)
     nonzero = squares > 0
-    safe_squares = tf.where(nonzero, squares, 1.0)  # the square root never sees 0
-    return tf.where(nonzero, tf.sqrt(safe_squares), 0.0)
+    safe_squares = tf.where(nonzero, squares, 1.0)  # the branch not picked never divides by 0
+    return tf.where(nonzero, v / tf.sqrt(safe_squares), 0.0)
 
 
-def norm_by_tf(v):
-    return tf.norm(v, axis=-1)  # NaN gradient at a zero row
+def unit_rows_one_where(v):
+    norms = tf.norm(v, axis=-1, keepdims=True)  # 0 at a zero row: v / norms is 0/0 there
+    return tf.where(norms > 0, v / norms, 0.0)  # right values, NaN gradient at a zero row
 
 
-def norm_large_epsilon(v):
-    return tf.sqrt(tf.reduce_sum(v**2, axis=-1) + 1e-4)  # finite, but 0.01 at a zero row
+def unit_rows_l2_normalize(v):
+    return tf.math.l2_normalize(v, axis=-1)  # divides by 1e-6 at a zero row: gradient 1e6
 
 
-def norm_keepdims(v):
-    squares = tf.reduce_sum(v**2, axis=-1, keepdims=True)  # shape (n, 1), not (n,)
+def unit_rows_without_where(v):
+    return v / tf.norm(v, axis=-1, keepdims=True)  # NaN values at a zero row
+
+
+def unit_rows_norm_constant(v):
+    squares = tf.reduce_sum(v**2, axis=-1, keepdims=True)
     nonzero = squares > 0
-    return tf.where(nonzero, tf.sqrt(tf.where(nonzero, squares, 1.0)), 0.0)
+    norms = tf.stop_gradient(tf.sqrt(tf.where(nonzero, squares, 1.0)))  # the norm as a constant
+    return tf.where(nonzero, v / norms, 0.0)
 
 
 # --- tape-4: log σ(x) with a custom gradient ------------------------------------------------
@@ -145,6 +160,10 @@ def log_sigmoid_without_upstream(x):
     return log_sigmoid_stable_formula_only(x), backward
 
 
+def log_sigmoid_builtin(x):
+    return tf.math.log_sigmoid(x)  # right, but TensorFlow's gradient, not a custom one
+
+
 SOLUTIONS = {
     "tape-1": Solution(
         div,
@@ -161,14 +180,16 @@ SOLUTIONS = {
             Wrong(penalty_gradient_outside, "inside the outer", "inner.gradient after the outer block"),
             Wrong(penalty_gradient_half, "factor of 2", "H·∇f instead of 2·H·∇f"),
             Wrong(penalty_gradient_of_norm, "its square", "the gradient of ‖∇f‖ instead of ‖∇f‖²"),
+            Wrong(penalty_gradient_inner_unwatched, "watch x in the inner", "only the outer tape watches x"),
         ),
     ),
     "tape-3": Solution(
-        safe_norm,
+        unit_rows,
         wrong=(
-            Wrong(norm_by_tf, "zero row is NaN", "tf.norm: NaN gradient at 0"),
-            Wrong(norm_large_epsilon, "zero row", "an epsilon large enough to change the value"),
-            Wrong(norm_keepdims, "shape", "keepdims=True: (n, 1) instead of (n,)"),
+            Wrong(unit_rows_one_where, "zero row is NaN", "one where: the branch not picked is 0/0"),
+            Wrong(unit_rows_l2_normalize, "expected 0", "tf.math.l2_normalize: 1/sqrt(1e-12) at 0"),
+            Wrong(unit_rows_without_where, "NaN", "no where at all: 0/0 at a zero row"),
+            Wrong(unit_rows_norm_constant, "through the norm", "stop_gradient on the norm"),
         ),
     ),
     "tape-4": Solution(
@@ -178,6 +199,7 @@ SOLUTIONS = {
             Wrong(log_sigmoid_stable_formula_only, "kink", "the tape's gradient of max and abs at 0"),
             Wrong(log_sigmoid_mirrored, "mirrored", "σ(x) instead of σ(-x)"),
             Wrong(log_sigmoid_without_upstream, "upstream", "the backward ignores the upstream gradient"),
+            Wrong(log_sigmoid_builtin, "custom_gradient", "tf.math.log_sigmoid, no custom gradient"),
         ),
     ),
 }

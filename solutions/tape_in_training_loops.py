@@ -5,6 +5,8 @@ For each exercise: a model answer, then typical wrong answers with the mistake e
 of the others with a hint that names the mistake.
 """
 
+import numpy as np
+
 from gdtf import import_tensorflow_quietly
 from gdtf.exercises import Solution, Wrong
 
@@ -33,6 +35,16 @@ def clip_without_square_root(grads, clip_norm):
     return [g * clip_norm / tf.maximum(squares, clip_norm) for g in grads]
 
 
+def clip_as_map(grads, clip_norm):
+    joint_norm = tf.sqrt(sum(tf.reduce_sum(g**2) for g in grads))
+    factor = clip_norm / tf.maximum(joint_norm, clip_norm)
+    return map(lambda g: g * factor, grads)  # an iterator, not a list
+
+
+def clip_by_the_builtin(grads, clip_norm):
+    return tf.clip_by_global_norm(grads, clip_norm)[0]  # right, but not written by hand
+
+
 # --- loops-2: the loss with model.losses --------------------------------------------------
 def regularised_loss(model, x, y):
     """What a custom step must minimise to train what fit() trains."""
@@ -53,6 +65,12 @@ def loss_penalties_read_first(model, x, y):
 def loss_summed(model, x, y):
     predictions = model(x)
     return tf.reduce_sum(tf.square(predictions - y)) + sum(model.losses)
+
+
+def loss_penalties_stopped(model, x, y):
+    predictions = model(x)
+    penalties = tf.stop_gradient(sum(model.losses))  # the right value, but a constant to the tape
+    return tf.reduce_mean(tf.square(predictions - y)) + penalties
 
 
 # --- loops-3: REINFORCE for a Gaussian policy ----------------------------------------------
@@ -130,6 +148,26 @@ def make_scaled_sum_eager():
     return scaled_sum
 
 
+def make_scaled_sum_numpy():
+    signature = [tf.TensorSpec([None], tf.float32), tf.TensorSpec([], tf.float32)]
+
+    @tf.function(input_signature=signature)
+    def scaled_sum(values, factor):
+        return np.sum(values) * factor  # NumPy cannot see a symbolic tensor while tracing
+
+    return scaled_sum
+
+
+def make_scaled_sum_fixed_length():
+    signature = [tf.TensorSpec([3], tf.float32), tf.TensorSpec([], tf.float32)]  # length 3 only
+
+    @tf.function(input_signature=signature)
+    def scaled_sum(values, factor):
+        return tf.reduce_sum(values) * factor
+
+    return scaled_sum
+
+
 SOLUTIONS = {
     "loops-1": Solution(
         clip_by_global_norm,
@@ -137,6 +175,8 @@ SOLUTIONS = {
             Wrong(clip_per_tensor, "per tensor", "tf.clip_by_norm on each tensor"),
             Wrong(clip_always, "unchanged", "rescaling to the threshold even below it"),
             Wrong(clip_without_square_root, "square root", "the squared norm used as the norm"),
+            Wrong(clip_as_map, "return a list", "map(...): an iterator, not a list"),
+            Wrong(clip_by_the_builtin, "without tf.clip_by_global_norm", "the built-in itself"),
         ),
     ),
     "loops-2": Solution(
@@ -145,6 +185,7 @@ SOLUTIONS = {
             Wrong(loss_without_penalties, "model.losses are left out", "the penalties forgotten"),
             Wrong(loss_penalties_read_first, "after calling the model", "model.losses read before the call"),
             Wrong(loss_summed, "not a sum", "a summed instead of a mean squared error"),
+            Wrong(loss_penalties_stopped, "no float()", "the penalties behind tf.stop_gradient"),
         ),
     ),
     "loops-3": Solution(
@@ -162,6 +203,8 @@ SOLUTIONS = {
             Wrong(make_scaled_sum_plain, "input_signature", "a plain tf.function"),
             Wrong(make_scaled_sum_reduce_retracing, "Python float", "reduce_retracing: floats still retrace"),
             Wrong(make_scaled_sum_eager, "return a tf.function", "a plain Python function"),
+            Wrong(make_scaled_sum_numpy, "symbolic tf.Tensor", "np.sum while tracing"),
+            Wrong(make_scaled_sum_fixed_length, "accepts any length", "TensorSpec([3]): one length only"),
         ),
     ),
 }
