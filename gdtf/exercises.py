@@ -177,6 +177,20 @@ def call(function: object, *args, **kwargs):
         raise Hint(f"your function raised {type(error).__name__}: {_one_line(error)}") from None
 
 
+def call_differentiating(function: object, *args, inputs: str = "the inputs", **kwargs):
+    """:func:`call` for an answer that differentiates with respect to ``inputs``: a ``None`` met inside
+    it most often means a gradient came back ``None`` because a constant tensor was not watched."""
+    try:
+        return call(function, *args, **kwargs)
+    except Hint as hint:
+        if "None" in str(hint):
+            raise Hint(
+                f"the gradient came back None: the tape only watches variables, and {inputs} "
+                "are a constant tensor (tape.watch)"
+            ) from None
+        raise
+
+
 def as_array(value: object, what: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
     """``value`` as a float64 array, or a hint naming ``what`` was None, not numeric, shaped wrong or NaN."""
     if value is None:

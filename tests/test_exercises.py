@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from gdtf.exercises import Hint, as_array, call, check, exercise, is_stub, judge
+from gdtf.exercises import Hint, as_array, call, call_differentiating, check, exercise, is_stub, judge
 
 
 @exercise("test-square", "the derivative of x**2, vectorised", time_limit_s=1.0)
@@ -89,3 +89,13 @@ def test_an_unknown_exercise_names_the_known_ones():
 
 def test_is_stub_sees_real_bodies():
     assert not is_stub(right) and not is_stub(np.zeros(3)) and not is_stub(0.5)
+
+
+def test_a_none_inside_a_differentiating_answer_points_at_tape_watch():
+    def unwatched(x):
+        return None * x  # what a None gradient from an unwatched constant runs into
+
+    with pytest.raises(Hint, match="tape only watches variables, and the images are a constant tensor"):
+        call_differentiating(unwatched, np.ones(3), inputs="the images")
+    with pytest.raises(Hint, match="ZeroDivisionError"):  # other errors keep their own hint
+        call_differentiating(lambda x: 1 / 0, np.ones(3))
