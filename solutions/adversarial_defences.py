@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import numpy as np
 import tensorflow as tf
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adversarial_example"))
@@ -21,7 +20,8 @@ from gdtf.exercises import Solution, Wrong  # noqa: E402
 
 
 def project(adversarial, images, epsilon):
-    """The nearest point of the L-inf ball of radius epsilon around ``images`` that is an image."""
+    """The nearest point of each image's L-inf ball (its own epsilon) that is an image."""
+    epsilon = tf.reshape(epsilon, [-1, 1, 1, 1])  # (n,) -> (n, 1, 1, 1): one budget per image
     # per value, the allowed range is the intersection of [x - eps, x + eps] and [0, 1]
     low = tf.maximum(images - epsilon, 0.0)
     high = tf.minimum(images + epsilon, 1.0)
@@ -29,10 +29,17 @@ def project(adversarial, images, epsilon):
 
 
 def project_values(adversarial, images, epsilon):
+    epsilon = tf.reshape(epsilon, [-1, 1, 1, 1])
     return tf.clip_by_value(adversarial, -epsilon, epsilon)  # the values, not the change
 
 
+def project_change(adversarial, images, epsilon):
+    epsilon = tf.reshape(epsilon, [-1, 1, 1, 1])
+    return tf.clip_by_value(adversarial - images, -epsilon, epsilon)  # delta, not the point
+
+
 def project_ball_only(adversarial, images, epsilon):
+    epsilon = tf.reshape(epsilon, [-1, 1, 1, 1])
     return images + tf.clip_by_value(adversarial - images, -epsilon, epsilon)  # forgets [0, 1]
 
 
@@ -40,108 +47,188 @@ def project_box_only(adversarial, images, epsilon):
     return tf.clip_by_value(adversarial, 0.0, 1.0)  # forgets the budget
 
 
-# ---------------------------------------------------------------- defences-2: Wilson's interval
+def project_epsilon_unshaped(adversarial, images, epsilon):
+    # (n,) broadcasts against the channels: with n == C it runs, and is wrong
+    return tf.clip_by_value(adversarial, tf.maximum(images - epsilon, 0.0), tf.minimum(images + epsilon, 1.0))
 
 
-def wilson_interval(correct, total, z=1.96):
-    """Wilson's 95% score interval for ``correct`` successes out of ``total``."""
-    share = correct / total
-    centre = (share + z**2 / (2 * total)) / (1 + z**2 / total)
-    half = z * np.sqrt(share * (1 - share) / total + z**2 / (4 * total**2)) / (1 + z**2 / total)
-    # the ends are exact at 0 and at total (where rounding could leave a hair of a gap)
-    low = 0.0 if correct == 0 else max(0.0, centre - half)
-    high = 1.0 if correct == total else min(1.0, centre + half)
-    return low, high
+# ------------------------------------------------- defences-2: one adversarial-training gradient
 
 
-def normal_interval(correct, total):
-    share = correct / total
-    half = 1.96 * np.sqrt(share * (1 - share) / total)  # zero width at 0 of n
-    return max(0.0, share - half), min(1.0, share + half)
+def _cross_entropy(net, images, labels):
+    return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, net(images)))
 
 
-def wilson_at_90_percent(correct, total):
-    return wilson_interval(correct, total, z=1.645)
+def adversarial_training_gradient(net, attack, images, labels):
+    """The gradient, with respect to the weights, of train_classifier.pgd_fine_tune's loss:
+    the first half of the batch clean, the second half attacked, mean cross-entropy."""
+    half = len(labels) // 2
+    # the attack runs with the weights held fixed (Danskin: the maximiser is a constant)
+    attacked = attack(images[half:], labels[half:])
+    mixed = tf.concat([images[:half], attacked], axis=0)
+    with tf.GradientTape() as tape:  # variables are watched: no tape.watch needed
+        loss = _cross_entropy(net, mixed, labels)
+    return tape.gradient(loss, net.trainable_variables)
 
 
-def wilson_in_percent(correct, total):
-    low, high = wilson_interval(correct, total)
-    return 100 * low, 100 * high
+def gradient_through_the_attack(net, attack, images, labels):
+    """Also correct: with the attack inside the tape, the gradient also follows the attacked
+    point's dependence on the weights; PGD's point depends on them only through sign(), whose
+    derivative is 0, so the gradient is the same (Danskin's, exactly)."""
+    half = len(labels) // 2
+    with tf.GradientTape() as tape:
+        mixed = tf.concat([images[:half], attack(images[half:], labels[half:])], axis=0)
+        loss = _cross_entropy(net, mixed, labels)
+    return tape.gradient(loss, net.trainable_variables)
+
+
+def gradient_at_clean_images(net, attack, images, labels):
+    with tf.GradientTape() as tape:
+        loss = _cross_entropy(net, images, labels)  # no attack at all
+    return tape.gradient(loss, net.trainable_variables)
+
+
+def gradient_all_attacked(net, attack, images, labels):
+    attacked = attack(images, labels)  # Madry's objective, not the notebook's 50/50 mix
+    with tf.GradientTape() as tape:
+        loss = _cross_entropy(net, attacked, labels)
+    return tape.gradient(loss, net.trainable_variables)
+
+
+def gradient_of_the_margin(net, attack, images, labels):
+    half = len(labels) // 2
+    mixed = tf.concat([images[:half], attack(images[half:], labels[half:])], axis=0)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(logit_margin(net(mixed), labels))  # the attack's objective
+    return tape.gradient(loss, net.trainable_variables)
+
+
+def gradient_of_the_summed_loss(net, attack, images, labels):
+    half = len(labels) // 2
+    mixed = tf.concat([images[:half], attack(images[half:], labels[half:])], axis=0)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, net(mixed)))
+    return tape.gradient(loss, net.trainable_variables)
 
 
 # ---------------------------------------------------------------- defences-3: distance in counts
 
 
+def _margin_and_gradient(logits_of, images, labels, watch=True):
+    with tf.GradientTape() as tape:
+        if watch:
+            tape.watch(images)  # a constant tensor: without watch the gradient is None
+        margin = logit_margin(logits_of(images, training=False), labels)
+    return margin, tape.gradient(margin, images)
+
+
 def first_order_distance(logits_of, images, labels):
     """|m| over the first-order drop of one sign step of one count, per image, in counts."""
-    with tf.GradientTape() as tape:
-        tape.watch(images)  # a constant tensor: without watch the gradient is None
-        margin = logit_margin(logits_of(images, training=False), labels)
-    gradient = tape.gradient(margin, images)
+    margin, gradient = _margin_and_gradient(logits_of, images, labels)
     gain_per_count = ONE_COUNT * tf.reduce_sum(tf.abs(gradient), axis=[1, 2, 3])  # eps ||g||_1
     return tf.abs(margin) / gain_per_count
 
 
 def distance_signed(logits_of, images, labels):
-    with tf.GradientTape() as tape:
-        tape.watch(images)
-        margin = logit_margin(logits_of(images, training=False), labels)
-    gradient = tape.gradient(margin, images)
+    margin, gradient = _margin_and_gradient(logits_of, images, labels)
     return margin / (ONE_COUNT * tf.reduce_sum(tf.abs(gradient), axis=[1, 2, 3]))
 
 
 def distance_in_unit_values(logits_of, images, labels):
-    with tf.GradientTape() as tape:
-        tape.watch(images)
-        margin = logit_margin(logits_of(images, training=False), labels)
-    gradient = tape.gradient(margin, images)
+    margin, gradient = _margin_and_gradient(logits_of, images, labels)
     return tf.abs(margin) / tf.reduce_sum(tf.abs(gradient), axis=[1, 2, 3])
 
 
 def distance_with_l2_norm(logits_of, images, labels):
-    with tf.GradientTape() as tape:
-        tape.watch(images)
-        margin = logit_margin(logits_of(images, training=False), labels)
-    gradient = tape.gradient(margin, images)
+    margin, gradient = _margin_and_gradient(logits_of, images, labels)
     return tf.abs(margin) / (ONE_COUNT * tf.norm(tf.reshape(gradient, [len(margin), -1]), axis=1))
 
 
-def distance_without_watch(logits_of, images, labels):
+def distance_with_mean(logits_of, images, labels):
+    margin, gradient = _margin_and_gradient(logits_of, images, labels)
+    return tf.abs(margin) / (ONE_COUNT * tf.reduce_mean(tf.abs(gradient), axis=[1, 2, 3]))
+
+
+def distance_with_batch_norm(logits_of, images, labels):
+    margin, gradient = _margin_and_gradient(logits_of, images, labels)
+    return tf.abs(margin) / (ONE_COUNT * tf.reduce_sum(tf.abs(gradient)))  # one sum for all
+
+
+def distance_of_cross_entropy(logits_of, images, labels):
     with tf.GradientTape() as tape:
-        margin = logit_margin(logits_of(images, training=False), labels)
-    gradient = tape.gradient(margin, images)
+        tape.watch(images)
+        loss = tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits_of(images, training=False))
+    gradient = tape.gradient(loss, images)
+    return tf.abs(loss) / (ONE_COUNT * tf.reduce_sum(tf.abs(gradient), axis=[1, 2, 3]))
+
+
+def distance_without_watch(logits_of, images, labels):
+    margin, gradient = _margin_and_gradient(logits_of, images, labels, watch=False)
     return tf.abs(margin) / (ONE_COUNT * tf.reduce_sum(tf.abs(gradient), axis=[1, 2, 3]))
 
 
-# ---------------------------------------------------------------- defences-4: one PGD step
+# ------------------------------------------------- defences-4: a random start and one PGD step
 
 
-def _gradient_at(logits_of, point, labels):
+def pgd_first_step(logits_of, images, labels, epsilon, step_size, noise, watch=True):
+    """A random point of each image's ball, then one sign step down the margin, projected."""
+    budget = tf.reshape(epsilon, [-1, 1, 1, 1])
+    start = tf.clip_by_value(images + noise * budget, 0.0, 1.0)  # a point of the ball and [0, 1]
     with tf.GradientTape() as tape:
-        tape.watch(point)
-        margin = logit_margin(logits_of(point, training=False), labels)
-    return tape.gradient(margin, point)
-
-
-def pgd_step(logits_of, adversarial, images, labels, epsilon, step_size):
-    """A sign step down the margin at the current point, then back into the ball and [0, 1]."""
-    stepped = adversarial - step_size * tf.sign(_gradient_at(logits_of, adversarial, labels))
+        if watch:
+            tape.watch(start)
+        margin = logit_margin(logits_of(start, training=False), labels)
+    stepped = start - step_size * tf.sign(tape.gradient(margin, start))
     return project(stepped, images, epsilon)  # the ball is centred on the originals
 
 
-def pgd_step_gradient_at_original(logits_of, adversarial, images, labels, epsilon, step_size):
-    stepped = adversarial - step_size * tf.sign(_gradient_at(logits_of, images, labels))
-    return project(stepped, images, epsilon)
+def _step(logits_of, point, labels):
+    _, gradient = _margin_and_gradient(logits_of, point, labels)
+    return tf.sign(gradient)
 
 
-def pgd_step_projected_around_itself(logits_of, adversarial, images, labels, epsilon, step_size):
-    stepped = adversarial - step_size * tf.sign(_gradient_at(logits_of, adversarial, labels))
-    return project(stepped, adversarial, epsilon)  # the ball moves with the point
+def _start(images, epsilon, noise):
+    return tf.clip_by_value(images + noise * tf.reshape(epsilon, [-1, 1, 1, 1]), 0.0, 1.0)
 
 
-def pgd_step_up(logits_of, adversarial, images, labels, epsilon, step_size):
-    stepped = adversarial + step_size * tf.sign(_gradient_at(logits_of, adversarial, labels))
-    return project(stepped, images, epsilon)
+def first_step_on_predicted_labels(logits_of, images, labels, epsilon, step_size, noise):
+    start = _start(images, epsilon, noise)
+    predicted = tf.argmax(logits_of(start, training=False), axis=1, output_type=tf.int32)
+    return project(start - step_size * _step(logits_of, start, predicted), images, epsilon)
+
+
+def first_step_without_watch(logits_of, images, labels, epsilon, step_size, noise):
+    return pgd_first_step(logits_of, images, labels, epsilon, step_size, noise, watch=False)
+
+
+def first_step_from_the_images(logits_of, images, labels, epsilon, step_size, noise):
+    start = _start(images, epsilon, noise)
+    return project(images - step_size * _step(logits_of, start, labels), images, epsilon)
+
+
+def first_step_gradient_at_images(logits_of, images, labels, epsilon, step_size, noise):
+    start = _start(images, epsilon, noise)
+    return project(start - step_size * _step(logits_of, images, labels), images, epsilon)
+
+
+def first_step_of_epsilon(logits_of, images, labels, epsilon, step_size, noise):
+    start, budget = _start(images, epsilon, noise), tf.reshape(epsilon, [-1, 1, 1, 1])
+    return project(start - budget * _step(logits_of, start, labels), images, epsilon)
+
+
+def first_step_unclipped_start(logits_of, images, labels, epsilon, step_size, noise):
+    start = images + noise * tf.reshape(epsilon, [-1, 1, 1, 1])  # may leave [0, 1]
+    return project(start - step_size * _step(logits_of, start, labels), images, epsilon)
+
+
+def first_step_up(logits_of, images, labels, epsilon, step_size, noise):
+    start = _start(images, epsilon, noise)
+    return project(start + step_size * _step(logits_of, start, labels), images, epsilon)
+
+
+def first_step_around_the_start(logits_of, images, labels, epsilon, step_size, noise):
+    start = _start(images, epsilon, noise)
+    return project(start - step_size * _step(logits_of, start, labels), start, epsilon)
 
 
 SOLUTIONS = {
@@ -149,16 +236,19 @@ SOLUTIONS = {
         project,
         wrong=(
             Wrong(project_values, "distance from the original", "clips the values to [-eps, eps]"),
+            Wrong(project_change, "the change delta", "returns delta, not the point"),
             Wrong(project_ball_only, "outside [0, 1]", "forgets the [0, 1] box"),
-            Wrong(project_box_only, "centred on the original", "forgets the budget"),
+            Wrong(project_box_only, "further than its own epsilon", "forgets the budget"),
+            Wrong(project_epsilon_unshaped, "shape (n, 1, 1, 1)", "epsilon broadcast over channels"),
         ),
     ),
     "defences-2": Solution(
-        wilson_interval,
+        adversarial_training_gradient,
         wrong=(
-            Wrong(normal_interval, "normal (Wald) interval", "p +- 1.96 sqrt(p(1-p)/n)"),
-            Wrong(wilson_at_90_percent, "90% interval", "z = 1.645"),
-            Wrong(wilson_in_percent, "percent", "percentages, not shares"),
+            Wrong(gradient_at_clean_images, "gradient at the clean images", "no attack"),
+            Wrong(gradient_all_attacked, "first half of the batch clean", "Madry's all-attacked loss"),
+            Wrong(gradient_of_the_margin, "descend the cross-entropy", "the attack's objective"),
+            Wrong(gradient_of_the_summed_loss, "mean cross-entropy", "sum over the batch"),
         ),
     ),
     "defences-3": Solution(
@@ -167,15 +257,23 @@ SOLUTIONS = {
             Wrong(distance_signed, "negative distances", "m, not |m|"),
             Wrong(distance_in_unit_values, "in counts", "in [0, 1] units, not counts"),
             Wrong(distance_with_l2_norm, "L2 norm", "||g||_2 instead of ||g||_1"),
+            Wrong(distance_with_mean, "a mean, not a sum", "reduce_mean instead of reduce_sum"),
+            Wrong(distance_with_batch_norm, "per image", "one ||g||_1 over the whole batch"),
+            Wrong(distance_of_cross_entropy, "cross-entropy", "the loss, not the margin"),
             Wrong(distance_without_watch, "tape.watch", "the constant images were not watched"),
         ),
     ),
     "defences-4": Solution(
-        pgd_step,
+        pgd_first_step,
         wrong=(
-            Wrong(pgd_step_gradient_at_original, "at the current point", "gradient at the original"),
-            Wrong(pgd_step_projected_around_itself, "centred on the original", "projects around itself"),
-            Wrong(pgd_step_up, "wrong way", "raises the margin"),
+            Wrong(first_step_on_predicted_labels, "predicted labels", "ignores the true labels"),
+            Wrong(first_step_without_watch, "tape.watch", "the start, a constant, was not watched"),
+            Wrong(first_step_from_the_images, "PGD moves the current point", "steps from the original"),
+            Wrong(first_step_gradient_at_images, "at the current point", "gradient at the original"),
+            Wrong(first_step_of_epsilon, "step_size", "a step of the whole budget"),
+            Wrong(first_step_unclipped_start, "clip it to [0, 1]", "the start leaves [0, 1]"),
+            Wrong(first_step_up, "wrong way", "raises the margin"),
+            Wrong(first_step_around_the_start, "centred on the original", "projects around the start"),
         ),
     ),
 }
