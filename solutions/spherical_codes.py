@@ -11,42 +11,49 @@ import tensorflow as tf
 
 from gdtf.exercises import Solution, Wrong
 
-# --- codes-1: the log Riesz energy, a soft-min that stays finite ---------------------------
+# --- codes-1: the soft-min's pair weights -----------------------------------------------
 
 
-def log_riesz(vectors, exponent):
-    # (1/s) log sum_{i<j} d_ij^-s = (1/s) logsumexp over pairs of (-s log d_ij): the
-    # terms d^-s are never formed, so nothing overflows even at s = 65,536.
+def pair_weights(vectors, exponent):
+    # d/d(d_ij) of (1/s) log sum_{k<l} d_kl^-s is -p_ij / d_ij with p_ij = d_ij^-s / sum d^-s:
+    # a softmax over pairs of -s log d. tf.nn.softmax subtracts the largest logit before
+    # exponentiating, so it stays finite at s = 65,536 where d^-s overflows.
     cosines = tf.matmul(vectors, vectors, transpose_b=True)
-    count = vectors.shape[0]
-    rows, columns = np.triu_indices(count, k=1)  # each pair once, no vector with itself
-    pairs = tf.gather_nd(cosines, np.stack([rows, columns], axis=1))
-    log_distances = 0.5 * tf.math.log(2.0 - 2.0 * pairs)  # |u - v|^2 = 2 - 2 u.v
-    return tf.reduce_logsumexp(-exponent * log_distances) / exponent
+    squared = 2.0 - 2.0 * cosines  # |u - v|^2 for unit vectors
+    # No vector with itself: distance infinity gives logit -inf, weight 0.
+    squared = tf.linalg.set_diag(squared, tf.fill(tf.shape(squared)[:1], tf.constant(np.inf, squared.dtype)))
+    logits = -exponent * 0.5 * tf.math.log(squared)
+    # Over all N x N entries each pair appears twice, as (i, j) and (j, i): the softmax
+    # gives each p_ij / 2, so double it.
+    weights = tf.nn.softmax(tf.reshape(logits, [-1]))
+    return 2.0 * tf.reshape(weights, tf.shape(cosines))
 
 
-def log_riesz_overflowing(vectors, exponent):
-    # Wrong: sums d^-s directly; at s = 65,536 the terms overflow float64 to infinity.
+def pair_weights_overflowing(vectors, exponent):
+    # Wrong: d^-s formed directly; at s = 4,096 it overflows float64, and inf / inf = NaN.
     cosines = tf.matmul(vectors, vectors, transpose_b=True)
-    rows, columns = np.triu_indices(vectors.shape[0], k=1)
-    distances = tf.sqrt(2.0 - 2.0 * tf.gather_nd(cosines, np.stack([rows, columns], axis=1)))
-    return tf.math.log(tf.reduce_sum(distances ** (-exponent))) / exponent
+    distances = tf.sqrt(tf.maximum(2.0 - 2.0 * cosines, 0.0))
+    terms = tf.linalg.set_diag(distances ** (-exponent), tf.zeros(tf.shape(cosines)[:1], cosines.dtype))
+    return terms / tf.reduce_sum(tf.linalg.band_part(terms, 0, -1))
 
 
-def log_riesz_ordered_pairs(vectors, exponent):
-    # Wrong: sums over i != j, every pair twice: log(2)/s too large (the same minimisers,
-    # but not the quantity asked for).
+def pair_weights_halved(vectors, exponent):
+    # Wrong: a softmax over every ordered pair, each pair counted twice.
+    return pair_weights(vectors, exponent) / 2.0
+
+
+def pair_weights_upper(vectors, exponent):
+    # Wrong: the pairs i < j only; the matrix of weights is symmetric.
+    return tf.linalg.band_part(pair_weights(vectors, exponent), 0, -1)
+
+
+def pair_weights_farthest(vectors, exponent):
+    # Wrong: the sign of the logits, +s log d, weighs the farthest pairs most.
     cosines = tf.matmul(vectors, vectors, transpose_b=True)
-    off = ~np.eye(vectors.shape[0], dtype=bool)
-    log_distances = 0.5 * tf.math.log(2.0 - 2.0 * tf.boolean_mask(cosines, off))
-    return tf.reduce_logsumexp(-exponent * log_distances) / exponent
-
-
-def log_riesz_with_self_pairs(vectors, exponent):
-    # Wrong: the diagonal, each vector with itself at distance 0, gives log(0) = -inf.
-    cosines = tf.matmul(vectors, vectors, transpose_b=True)
-    log_distances = 0.5 * tf.math.log(tf.maximum(2.0 - 2.0 * cosines, 0.0))
-    return tf.reduce_logsumexp(-exponent * log_distances) / exponent
+    log_distances = 0.5 * tf.math.log(tf.maximum(2.0 - 2.0 * cosines, 1e-300))
+    itself = tf.eye(vectors.shape[0], dtype=tf.bool)
+    logits = tf.where(itself, tf.constant(-np.inf, cosines.dtype), exponent * log_distances)
+    return 2.0 * tf.reshape(tf.nn.softmax(tf.reshape(logits, [-1])), tf.shape(cosines))
 
 
 # --- codes-2: the simplex bound ------------------------------------------------------------
@@ -114,13 +121,27 @@ def first_derivative_only(loss_fn, vectors, direction):
     return tape.gradient(loss, t)
 
 
+def along_sphere_float32_t(loss_fn, vectors, direction):
+    # Wrong: t in float32 (tf.constant(0.0)) cannot multiply the float64 direction.
+    t = tf.constant(0.0)
+    with tf.GradientTape() as outer:
+        outer.watch(t)
+        with tf.GradientTape() as inner:
+            inner.watch(t)
+            moved = vectors + t * direction
+            loss = loss_fn(moved / tf.norm(moved, axis=-1, keepdims=True))
+        slope = inner.gradient(loss, t)
+    return outer.gradient(slope, t)
+
+
 SOLUTIONS = {
     "codes-1": Solution(
-        log_riesz,
+        pair_weights,
         wrong=(
-            Wrong(log_riesz_overflowing, "overflows", "1/d^s formed and summed directly"),
-            Wrong(log_riesz_ordered_pairs, "counted twice", "every pair summed twice"),
-            Wrong(log_riesz_with_self_pairs, "itself", "the diagonal (distance 0) included"),
+            Wrong(pair_weights_overflowing, "overflows", "d^-s formed directly"),
+            Wrong(pair_weights_halved, "counted twice", "softmax over ordered pairs"),
+            Wrong(pair_weights_upper, "fill (j, i) too", "upper triangle only"),
+            Wrong(pair_weights_farthest, "farthest pairs", "the logits' sign"),
         ),
     ),
     "codes-2": Solution(
@@ -136,6 +157,7 @@ SOLUTIONS = {
         wrong=(
             Wrong(along_straight_line, "leaves the sphere", "a straight line, not the sphere"),
             Wrong(first_derivative_only, "first derivative", "one tape, not two"),
+            Wrong(along_sphere_float32_t, "make t float64", "t in float32"),
         ),
     ),
 }

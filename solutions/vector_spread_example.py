@@ -19,9 +19,35 @@ def stable_angles(u, v):
     # u + v for unit vectors) and the angle at its corner is half the angle between u and v.
     # Both lengths come from differences of the vectors themselves, never from a dot product
     # rounded near 1, so they stay accurate for tiny and for nearly opposite pairs.
-    apart = tf.norm(u - v, axis=-1)
-    together = tf.norm(u + v, axis=-1)
-    return 2.0 * tf.atan2(apart, together)
+    return 2.0 * tf.atan2(length(u - v), length(u + v))
+
+
+def length(differences):
+    # The derivative of sqrt at 0 is infinite, and infinity times a zero difference is NaN:
+    # at an exact collision (u = v) tf.norm's gradient is NaN. A floor far below any square
+    # that float32 unit vectors can hold makes it 0 there and changes no other value.
+    tiny = np.finfo(differences.dtype.as_numpy_dtype).tiny
+    return tf.sqrt(tf.reduce_sum(tf.square(differences), axis=-1) + tiny)
+
+
+def stable_angles_unfloored(u, v):
+    # Wrong: right values, but tf.norm's gradient is NaN at an exact collision (u = v).
+    return 2.0 * tf.atan2(tf.norm(u - v, axis=-1), tf.norm(u + v, axis=-1))
+
+
+def angles_by_asin(u, v):
+    # Wrong near 180°: |u - v| is close to 2 there and asin is flat near 1.
+    return 2.0 * tf.asin(tf.clip_by_value(length(u - v) / 2.0, 0.0, 1.0))
+
+
+def angles_without_axis(u, v):
+    # Wrong: tf.norm without axis=-1 takes one norm over the whole batch.
+    return 2.0 * tf.atan2(tf.norm(u - v), tf.norm(u + v)) + 0.0 * tf.reduce_sum(u, axis=-1)
+
+
+def angles_stopped(u, v):
+    # Wrong: right values, but stop_gradient hides them from the tape.
+    return tf.stop_gradient(stable_angles(u, v))
 
 
 def angles_by_acos(u, v):
@@ -59,6 +85,14 @@ def smallest_angles(vectors):
 def smallest_angles_with_diagonal(vectors):
     # Wrong: the diagonal's cosine 1 always wins, so every configuration reads 0°.
     cosines = tf.matmul(vectors, vectors, transpose_b=True)
+    largest = tf.clip_by_value(tf.reduce_max(cosines, axis=[-2, -1]), -1.0, 1.0)
+    return tf.acos(largest) * 180.0 / np.pi
+
+
+def smallest_angles_diagonal_zeroed(vectors):
+    # Wrong: a diagonal set to 0 is not below every cosine. Spread-out vectors can have
+    # all cosines negative (a regular tetrahedron: -1/3), and then 0 wins: 90°.
+    cosines = tf.matmul(vectors, vectors, transpose_b=True) * (1.0 - tf.eye(vectors.shape[-2]))
     largest = tf.clip_by_value(tf.reduce_max(cosines, axis=[-2, -1]), -1.0, 1.0)
     return tf.acos(largest) * 180.0 / np.pi
 
@@ -102,59 +136,80 @@ def riesz_gradient_without_s(vectors, exponent):
     return riesz_gradient(vectors, exponent) / exponent
 
 
+def riesz_gradient_on_the_sphere(vectors, exponent):
+    # Wrong: d^2 = 2 - 2 u.v holds only on the sphere; its gradient misses the radial
+    # part that |u|^2 + |v|^2 brings: the difference lies along each vector.
+    vectors = tf.convert_to_tensor(vectors)
+    squared = 2.0 - 2.0 * tf.matmul(vectors, vectors, transpose_b=True)
+    squared = tf.linalg.set_diag(squared, tf.fill(tf.shape(vectors)[:1], tf.constant(np.inf, squared.dtype)))
+    weights = squared ** (-(exponent + 2) / 2)
+    return exponent * tf.matmul(weights, vectors)
+
+
 def riesz_gradient_both_ends(vectors, exponent):
     # Wrong: each pair differentiated from both ends and added twice.
     return 2.0 * riesz_gradient(vectors, exponent)
 
 
-# --- spread-4: the tangential (Riemannian) gradient from the tape ------------------------
+# --- spread-4: the tangential gradient, through the normalisation --------------------------
 
 
-def riemannian_gradient(loss_fn, vectors):
+def gradient_through_normalise(loss_fn, vectors):
     with tf.GradientTape() as tape:
         # A tf.constant is not a trainable variable: the tape records it only if watched.
         tape.watch(vectors)
-        loss = loss_fn(vectors)
-    gradient = tape.gradient(loss, vectors)
-    # Remove each vector's radial part (its component along the vector itself).
-    radial = tf.reduce_sum(gradient * vectors, axis=-1, keepdims=True)
-    return gradient - radial * vectors
-
-
-def riemannian_gradient_unwatched(loss_fn, vectors):
-    # Wrong: without tape.watch the tape sees no path from a constant: the gradient is None.
-    with tf.GradientTape() as tape:
-        loss = loss_fn(vectors)
+        # loss(v / |v|) does not change when a vector is scaled, so its gradient has no
+        # part along the vector: at unit vectors it is the tangential gradient of §2,
+        # with the projection done by the chain rule through the normalisation.
+        loss = loss_fn(vectors / tf.norm(vectors, axis=-1, keepdims=True))
     return tape.gradient(loss, vectors)
 
 
-def euclidean_gradient(loss_fn, vectors):
-    # Wrong: the full gradient, radial part included.
+def gradient_unwatched(loss_fn, vectors):
+    # Wrong: without tape.watch the tape sees no path from a constant: the gradient is None.
+    with tf.GradientTape() as tape:
+        loss = loss_fn(vectors / tf.norm(vectors, axis=-1, keepdims=True))
+    return tape.gradient(loss, vectors)
+
+
+def plain_gradient(loss_fn, vectors):
+    # Wrong: the gradient of loss(v), radial part included.
     with tf.GradientTape() as tape:
         tape.watch(vectors)
         loss = loss_fn(vectors)
     return tape.gradient(loss, vectors)
 
 
-def riemannian_gradient_plus(loss_fn, vectors):
-    # Wrong: the radial part added instead of subtracted.
-    gradient = euclidean_gradient(loss_fn, vectors)
-    return gradient + tf.reduce_sum(gradient * vectors, axis=-1, keepdims=True) * vectors
+def projected_gradient(loss_fn, vectors):
+    # Wrong off the sphere: the projection of §2, right only at unit vectors.
+    gradient = plain_gradient(loss_fn, vectors)
+    unit = vectors / tf.norm(vectors, axis=-1, keepdims=True)
+    return gradient - tf.reduce_sum(gradient * unit, axis=-1, keepdims=True) * unit
+
+
+def normalised_outside_the_tape(loss_fn, vectors):
+    # Wrong off the sphere: normalised before the tape, so the chain rule's 1/|v| is lost.
+    return gradient_through_normalise(loss_fn, vectors / tf.norm(vectors, axis=-1, keepdims=True))
 
 
 SOLUTIONS = {
     "spread-1": Solution(
         stable_angles,
         wrong=(
-            Wrong(angles_by_acos, "near 0° or 180°", "acos of a float32 dot product"),
+            Wrong(angles_by_acos, "near 0°", "acos of a float32 dot product"),
             Wrong(half_angles, "factor of 2", "atan2 of the two lengths is half the angle"),
             Wrong(angles_in_numpy, "TensorFlow ops", "NumPy: the tape cannot differentiate it"),
+            Wrong(angles_stopped, "no tf.stop_gradient", "the tape told to look away"),
+            Wrong(stable_angles_unfloored, "exact collision (u = v)", "tf.norm's NaN gradient at 0"),
+            Wrong(angles_by_asin, "near 180°", "2 asin(|u - v| / 2): flat near 180°"),
+            Wrong(angles_without_axis, "wrong at middle angles", "tf.norm without axis"),
         ),
     ),
     "spread-2": Solution(
         smallest_angles,
         wrong=(
             Wrong(smallest_angles_with_diagonal, "diagonal", "each vector paired with itself"),
+            Wrong(smallest_angles_diagonal_zeroed, "all cosines negative", "diagonal set to 0"),
             Wrong(smallest_angles_in_radians, "radians", "radians instead of degrees"),
             Wrong(smallest_over_the_batch, "has shape ()", "one minimum over the whole batch"),
         ),
@@ -165,14 +220,16 @@ SOLUTIONS = {
             Wrong(riesz_gradient_flipped, "sign", "the force (minus the gradient)"),
             Wrong(riesz_gradient_without_s, "factor s", "the power rule's s dropped"),
             Wrong(riesz_gradient_both_ends, "factor of 2", "each pair counted twice"),
+            Wrong(riesz_gradient_on_the_sphere, "holds only on the sphere", "d² = 2 − 2u·v"),
         ),
     ),
     "spread-4": Solution(
-        riemannian_gradient,
+        gradient_through_normalise,
         wrong=(
-            Wrong(riemannian_gradient_unwatched, "watch", "a constant the tape did not watch"),
-            Wrong(euclidean_gradient, "radial part", "the radial part not removed"),
-            Wrong(riemannian_gradient_plus, "sign", "the radial part added, not subtracted"),
+            Wrong(gradient_unwatched, "watch", "a constant the tape did not watch"),
+            Wrong(plain_gradient, "not of loss_fn(v / |v|)", "the normalisation left out"),
+            Wrong(projected_gradient, "you projected", "§2's projection: right at unit length only"),
+            Wrong(normalised_outside_the_tape, "wrong length", "normalised before the tape"),
         ),
     ),
 }

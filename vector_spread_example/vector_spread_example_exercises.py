@@ -40,43 +40,76 @@ def _reference_angle(u, v):
     return spread.stable_angle(tf.cast(u, tf.float64), tf.cast(v, tf.float64)).numpy()
 
 
-# Tiny angles, the middle, and nearly opposite vectors (radians).
-_HARD_ANGLES = np.array([1e-5, 1e-3, 0.3, np.pi / 2, 2.5, np.pi - 1e-3, np.pi - 1e-5])
+# Middle angles first (a plain "wrong"), then the ends, 0 and π (radians).
+_MIDDLE_ANGLES = np.array([0.3, np.pi / 2, 2.5])
+_NEAR_ZERO = np.array([1e-5, 1e-3])
+_NEAR_PI = np.pi - _NEAR_ZERO
+
+
+def _worst(got, expected, bad):
+    """'got X rad for a pair Y rad apart' for the worst of the pairs marked bad."""
+    gap = np.minimum(expected, np.pi - expected)
+    where = np.unravel_index(np.argmax(np.where(bad, np.abs(got - expected) / (1e-6 + gap), 0)), bad.shape)
+    return f"got {got[where]:.9g} rad for a pair {expected[where]:.9g} rad apart"
+
+
+def _misses(got, expected):
+    # Judged against the distance to the nearer end, 0 or π: a tiny angle or its
+    # complement must come out right to 1e-4 of itself (and float32's 1e-6 rad).
+    gap = np.minimum(expected, np.pi - expected)
+    return np.abs(got - expected) > 1e-6 + 1e-4 * gap
 
 
 @exercise("spread-1", "the angle between unit vectors, accurate near 0° and 180°", time_limit_s=30)
 def _(answer):
     rng = np.random.default_rng(2101)
-    cases = [_pairs_at(_HARD_ANGLES, 3, rng)]
     # A batch of shape (2, 5) in 6-D: random pairs, to check the leading axes are kept.
     u6, v6 = (tf.constant(_unit(rng, (2, 5, 6)), tf.float32) for _ in range(2))
-    cases.append((u6, v6))
-    for u, v in cases:
-        expected = _reference_angle(u, v)
-        got = as_array(call(answer, u, v), "your angle", shape=expected.shape)
-        if np.allclose(got, np.degrees(expected), rtol=1e-3, atol=1e-3):
-            raise Hint("the angles are in degrees: return radians")
-        if np.allclose(got, expected / 2, rtol=1e-3, atol=1e-6):
-            raise Hint("every angle is half what it should be: a factor of 2 is missing")
-        if np.allclose(got, np.pi - expected, rtol=1e-3, atol=1e-6):
-            raise Hint("you return 180° minus the angle: identical vectors must read 0")
-        # Judged against the distance to the nearer end, 0 or π: a tiny angle or its
-        # complement must come out right to 1e-4 of itself (and float32's 1e-6 rad).
-        error = np.abs(got - expected)
-        gap = np.minimum(expected, np.pi - expected)
-        bad = error > 1e-6 + 1e-4 * gap
+    cases = {
+        "middle": [_pairs_at(_MIDDLE_ANGLES, 3, rng), (u6, v6)],
+        "zero": [_pairs_at(_NEAR_ZERO, 3, rng)],
+        "pi": [_pairs_at(_NEAR_PI, 3, rng)],
+    }
+    results = {}
+    for where, pairs in cases.items():
+        for u, v in pairs:
+            expected = _reference_angle(u, v)
+            got = as_array(call(answer, u, v), "your angle", shape=expected.shape)
+            results.setdefault(where, []).append((got, expected))
+    everything = [pair for pairs in results.values() for pair in pairs]
+    got_all = np.concatenate([got.ravel() for got, _ in everything])
+    expected_all = np.concatenate([expected.ravel() for _, expected in everything])
+    if np.allclose(got_all, np.degrees(expected_all), rtol=1e-3, atol=1e-3):
+        raise Hint("the angles are in degrees: return radians")
+    if np.allclose(got_all, expected_all / 2, rtol=1e-3, atol=1e-6):
+        raise Hint("every angle is half what it should be: a factor of 2 is missing")
+    if np.allclose(got_all, np.pi - expected_all, rtol=1e-3, atol=1e-6):
+        raise Hint("you return 180° minus the angle: identical vectors must read 0")
+    for got, expected in results["middle"]:
+        bad = _misses(got, expected)
         if bad.any():
-            where = np.unravel_index(np.argmax(np.where(bad, error / (1e-6 + gap), 0)), bad.shape)
-            message = f"got {got[where]:.9g} rad for a pair {expected[where]:.9g} rad apart"
-            near_end = gap[where] < 0.01
-            if near_end:
-                raise Hint(
-                    f"wrong near 0° or 180°: {message}. In float32 a dot product cannot "
-                    "tell such angles apart: work from the vectors, not their dot product"
-                )
-            raise Hint(f"wrong: {message}")
-    # The tape: along the sphere, the angle's gradient has length 1 at every angle but 0.
-    u, v = _pairs_at(np.array([1e-3, 1.0, np.pi - 1e-3]), 3, rng)
+            raise Hint(
+                f"wrong at middle angles (neither near 0° nor near 180°): {_worst(got, expected, bad)}"
+            )
+    ((got, expected),) = results["zero"]
+    bad = _misses(got, expected)
+    if bad.any():
+        raise Hint(
+            f"wrong near 0°: {_worst(got, expected, bad)}. In float32 a dot product of "
+            "nearly equal unit vectors rounds to 1 and cannot tell such angles apart"
+        )
+    ((got, expected),) = results["pi"]
+    bad = _misses(got, expected)
+    if bad.any():
+        raise Hint(
+            f"wrong near 180°: {_worst(got, expected, bad)}. For nearly opposite vectors "
+            "u·v ≈ −1 and |u − v| ≈ 2 cannot tell such angles apart: compute from a "
+            "quantity that is small there"
+        )
+    # The tape: along the sphere, the angle's gradient has length 1 at every angle but 0,
+    # and it must stay finite at an exact collision, u = v, where the angle is 0.
+    u, v = _pairs_at(np.array([1e-3, 1.0, np.pi - 1e-3, 0.0]), 3, rng)
+    v = tf.concat([v[:3], u[3:]], axis=0)  # the last pair: exactly equal vectors
     with tf.GradientTape() as tape:
         tape.watch(v)
         total = tf.reduce_sum(call(answer, u, v))
@@ -84,9 +117,19 @@ def _(answer):
     if gradient is None:
         raise Hint(
             "the tape gave no gradient (None): write the angle with TensorFlow ops "
-            "(tf.norm, tf.atan2, ...), not NumPy, so that the tape can see it"
+            "(tf.norm, tf.atan2, ...), not NumPy, and return the tensor itself (no "
+            ".numpy(), no tf.stop_gradient), so that the tape can see it"
         )
-    along = as_array(spread.tangential(gradient, v), "the gradient of your angle", shape=v.shape)
+    raw = np.asarray(gradient)
+    if not np.all(np.isfinite(raw[:3])):
+        raise Hint("the gradient holds NaN or infinity at angles between 0.06° and 179.94°")
+    if not np.all(np.isfinite(raw[3])):
+        raise Hint(
+            "the gradient is NaN or infinite at an exact collision (u = v): the derivative "
+            "of √x at 0, like that of acos at 1, is infinite, and ∞·0 = NaN; keep a length's "
+            "square away from 0 (add a tiny number before the square root)"
+        )
+    along = as_array(spread.tangential(gradient[:3], v[:3]), "the gradient of your angle", shape=(3, 3))
     lengths = np.linalg.norm(along, axis=-1)
     if not np.allclose(lengths, 1.0, rtol=0.02):
         raise Hint(
@@ -96,17 +139,21 @@ def _(answer):
     return (
         "radians from 1e-5 rad to π − 1e-5 rad in 3-D, each within 1e-6 rad + 1e-4 of its "
         "distance to 0 or π, and a batch of shape (2, 5) in 6-D; the tape's gradient along "
-        "the sphere has length 1 near 0°, at 57° and near 180°"
+        "the sphere has length 1 near 0°, at 57° and near 180°, and is finite at u = v"
     )
 
 
 def _configurations(rng):
-    """Batches with known smallest angles: random, a wheel, a close pair."""
+    """Batches with known smallest angles: random, a wheel, a close pair, and two whose
+    cosines are all negative (a regular tetrahedron, three vectors at 120°)."""
     wheel = spread.evenly_spaced(12, offset=0.1)[None]  # 30° apart
     close = _unit(rng, (2, 9, 4))
     close[:, 3] = np.cos(0.04) * close[:, 5] + np.sin(0.04) * _unit(rng, (2, 4))
     close /= np.linalg.norm(close, axis=-1, keepdims=True)  # one pair a few degrees apart
-    return [_unit(rng, (3, 7, 3)), _unit(rng, (2, 40, 32)), wheel, close]
+    tetrahedron = np.array([[1, 1, 1], [1, -1, -1], [-1, 1, -1], [-1, -1, 1]]) / np.sqrt(3)
+    tetrahedra = np.stack([tetrahedron @ _rotation(rng, 3) for _ in range(2)])  # 109.47°
+    thirds = np.stack([spread.evenly_spaced(3, offset=offset) for offset in (0.2, 1.1)])
+    return [_unit(rng, (3, 7, 3)), _unit(rng, (2, 40, 32)), wheel, close, tetrahedra, thirds]
 
 
 @exercise("spread-2", "the smallest angle of each configuration from one Gram matrix", time_limit_s=30)
@@ -127,20 +174,29 @@ def _(answer):
                     "(cosine 1): keep it out of the search"
                 )
         got = as_array(raw, "your smallest angles", shape=expected.shape)
+        if np.allclose(got, expected, atol=1e-3):
+            continue
         if np.allclose(got, np.radians(expected), rtol=1e-3):
             raise Hint("the angles are in radians: return degrees")
         largest = np.degrees(np.arccos(np.min(vectors @ np.swapaxes(vectors, 1, 2), axis=(1, 2))))
         if np.allclose(got, largest, atol=1e-2):
             raise Hint("that is the largest angle of each configuration, not the smallest")
-        if not np.allclose(got, expected, atol=1e-3):
-            worst = int(np.argmax(np.abs(got - expected)))
+        if np.allclose(got, np.minimum(expected, 90.0), atol=1e-2):
             raise Hint(
-                f"configuration {worst} of a batch of {len(expected)} ({vectors.shape[1]} vectors "
-                f"in {vectors.shape[2]}-D): got {got[worst]:.3f}°, expected {expected[worst]:.3f}°"
+                f"90° where the smallest angle is {expected.max():.2f}° "
+                f"({vectors.shape[1]} vectors in {vectors.shape[2]}-D): 0 is not below every "
+                "cosine, spread-out vectors can have all cosines negative: remove the diagonal "
+                "(or put a value below -1 there), do not set it to 0"
             )
+        worst = int(np.argmax(np.abs(got - expected)))
+        raise Hint(
+            f"configuration {worst} of a batch of {len(expected)} ({vectors.shape[1]} vectors "
+            f"in {vectors.shape[2]}-D): got {got[worst]:.3f}°, expected {expected[worst]:.3f}°"
+        )
     return (
-        "to 0.001° on batches of random vectors in 3-D and 32-D, a 12-spoke wheel (30°) "
-        "and 4-D configurations with one pair a few degrees apart"
+        "to 0.001° on batches of random vectors in 3-D and 32-D, a 12-spoke wheel (30°), "
+        "4-D configurations with one pair a few degrees apart, regular tetrahedra (109.47°) "
+        "and three vectors at 120°"
     )
 
 
@@ -149,6 +205,17 @@ def _riesz_energy(vectors, exponent):
     squared = spread.squared_distances(vectors)
     upper = tf.linalg.band_part(tf.ones_like(squared), 0, -1) - tf.eye(squared.shape[-1], dtype=squared.dtype)
     return tf.reduce_sum(upper * squared ** (-exponent / 2))
+
+
+def _entry(got, expected):
+    """The worst entry, as plain ints, with both values to 9 digits and the relative error."""
+    row, column = (int(i) for i in np.unravel_index(np.argmax(np.abs(got - expected)), got.shape))
+    a, b = got[row, column], expected[row, column]
+    relative = abs(a - b) / max(abs(b), 1e-300)
+    message = f"entry ({row}, {column}) is {a:.9g}, expected {b:.9g} (relative error {relative:.1e})"
+    if relative < 1e-4:
+        message += ": float32 rounding? keep float64 throughout"
+    return message
 
 
 @exercise("spread-3", "the Riesz s-energy's gradient, derived by hand", time_limit_s=30)
@@ -175,8 +242,16 @@ def _(answer):
                 f"only the tangential part {case}: the exercise asks for the plain gradient in "
                 "R^D (the descent loop removes the radial part itself)"
             )
-        worst = np.unravel_index(np.argmax(np.abs(got - expected)), got.shape)
-        raise Hint(f"wrong {case}: entry {worst} is {got[worst]:.4g}, the tape says {expected[worst]:.4g}")
+        difference = tf.constant(got - expected)
+        if np.allclose(
+            spread.tangential(difference, vectors).numpy(), 0, atol=1e-9 * (1 + np.abs(expected).max())
+        ):
+            raise Hint(
+                f"your gradient differs {case} by a part along each vector only: did you use "
+                "|u − v|² = 2 − 2u·v, which holds only on the sphere? The gradient in R^D "
+                "needs |u|² + |v|² − 2u·v"
+            )
+        raise Hint(f"wrong {case}: {_entry(got, expected)}")
     return "matches the tape's gradient to 1e-6 at s = 1, 2 and 6, in 2-D, 3-D and 4-D"
 
 
@@ -188,44 +263,69 @@ def _quadratic_loss(matrix):
     return lambda vectors: tf.reduce_sum(vectors * tf.matmul(vectors, matrix))
 
 
-@exercise("spread-4", "the tangential (Riemannian) gradient from the tape", time_limit_s=30)
+def _through_normalise(loss_fn, vectors):
+    """The checker's reference: the tape's gradient of loss_fn(v / |v|) at v, float64."""
+    with tf.GradientTape() as tape:
+        tape.watch(vectors)
+        loss = loss_fn(vectors / tf.norm(vectors, axis=-1, keepdims=True))
+    return tape.gradient(loss, vectors).numpy()
+
+
+def _plain_gradient(loss_fn, vectors):
+    with tf.GradientTape() as tape:
+        tape.watch(vectors)
+        loss = loss_fn(vectors)
+    return tape.gradient(loss, vectors)
+
+
+@exercise("spread-4", "the tangential gradient, from the tape through the normalisation", time_limit_s=30)
 def _(answer):
     rng = np.random.default_rng(2104)
-    losses = {
+    losses = {  # the Coulomb energy first: it tells the wrong answers apart
+        "the Coulomb energy": spread.coulomb_energy,
         "a linear loss": _linear_loss(tf.constant(rng.normal(size=(6, 4)))),
         "a quadratic loss": _quadratic_loss(tf.constant(rng.normal(size=(4, 4)))),
-        "the Coulomb energy": spread.coulomb_energy,
     }
-    for name, loss_fn in losses.items():
-        vectors = tf.constant(_unit(rng, (6, 4)))  # a constant: the tape must be told to watch it
-        with tf.GradientTape() as tape:
-            tape.watch(vectors)
-            loss = loss_fn(vectors)
-        full = tape.gradient(loss, vectors)
-        expected = spread.tangential(full, vectors).numpy()
-        got = call(answer, loss_fn, vectors)
-        if got is None:
-            raise Hint(
-                f"None for {name}: the tape records operations on a tf.constant only if it "
-                "was asked to watch it"
-            )
-        got = as_array(got, "your gradient", shape=expected.shape)
-        if np.allclose(got, expected, rtol=1e-6, atol=1e-9):
-            continue
-        radial = np.sum(got * vectors.numpy(), axis=-1)
-        full_radial = np.sum(full.numpy() * vectors.numpy(), axis=-1)
-        if np.allclose(got, full.numpy(), rtol=1e-6):
-            raise Hint(
-                f"for {name}, your gradient still has its radial part (along each vector): "
-                "that part only changes the vectors' lengths, and the sphere fixes them"
-            )
-        if np.allclose(radial, 2 * full_radial, rtol=1e-6, atol=1e-9):
-            raise Hint(f"for {name} the radial part doubled instead of vanishing: check the sign")
-        if np.allclose(got, -expected, rtol=1e-6):
-            raise Hint(f"for {name} the sign is flipped: the gradient, not the descent direction")
-        worst = np.unravel_index(np.argmax(np.abs(got - expected)), got.shape)
-        raise Hint(f"wrong for {name}: entry {worst} is {got[worst]:.4g}, expected {expected[worst]:.4g}")
+    for lengths in ("unit", "0.5 to 2"):
+        for name, loss_fn in losses.items():
+            unit = _unit(rng, (6, 4))
+            scale = 1.0 if lengths == "unit" else rng.uniform(0.5, 2.0, size=(6, 1))
+            vectors = tf.constant(unit * scale)  # a constant: the tape must be told to watch it
+            case = f"{name} at vectors of length {lengths}"
+            expected = _through_normalise(loss_fn, vectors)
+            got = call(answer, loss_fn, vectors)
+            if got is None:
+                raise Hint(
+                    f"None for {case}: the tape records operations on a tf.constant only if "
+                    "it was asked to watch it"
+                )
+            got = as_array(got, "your gradient", shape=expected.shape)
+            if np.allclose(got, expected, rtol=1e-6, atol=1e-9):
+                continue
+            plain = _plain_gradient(loss_fn, vectors)
+            if np.allclose(got, plain.numpy(), rtol=1e-6):
+                raise Hint(
+                    f"for {case}, your gradient has a part along each vector: that is the "
+                    "gradient of loss_fn(v), not of loss_fn(v / |v|)"
+                )
+            if np.allclose(got, -expected, rtol=1e-6):
+                raise Hint(f"for {case} the sign is flipped: the gradient, not the descent direction")
+            if lengths != "unit":
+                projected = spread.tangential(plain, vectors / tf.norm(vectors, axis=-1, keepdims=True))
+                if np.allclose(got, projected.numpy(), rtol=1e-6, atol=1e-9):
+                    raise Hint(
+                        f"for {case} you projected the gradient of loss_fn at v; right at unit "
+                        "vectors, but the tape should differentiate loss_fn(v / |v|) itself"
+                    )
+                at_unit = _through_normalise(loss_fn, vectors / tf.norm(vectors, axis=-1, keepdims=True))
+                if np.allclose(got, at_unit, rtol=1e-6, atol=1e-9):
+                    raise Hint(
+                        f"for {case}: right direction, wrong length; the chain rule through "
+                        "v / |v| divides each row by its length |v|: normalise inside the tape"
+                    )
+            raise Hint(f"wrong for {case}: {_entry(got, expected)}")
     return (
-        "for a linear loss, a quadratic loss and the Coulomb energy on constant tensors in 4-D: "
-        "the tape's gradient with each vector's radial part removed, to 1e-6"
+        "the tape's gradient of loss(v / |v|) to 1e-6, for the Coulomb energy, a linear loss "
+        "and a quadratic loss, at unit vectors (where it is §2's tangential gradient) and "
+        "at vectors of lengths 0.5 to 2, on constant tensors in 4-D"
     )
