@@ -99,6 +99,8 @@ def _(answer):
         on_channels = np.clip(adversarial, np.maximum(images - epsilon, 0), np.minimum(images + epsilon, 1))
         if np.allclose(got, on_channels, atol=1e-6):
             raise Hint(_broadcast_hint(what) + " (here it gave each colour channel a budget)")
+        if np.allclose(got * 255, np.round(got * 255), atol=1e-3):
+            raise Hint(f"{what}: the result is on the 8-bit grid: leave rounding out of the projection")
         _outside_box_or_ball(what, got, images, epsilon)
         raise Hint(
             f"{what}: inside each ball and [0, 1], but not the nearest such point: each value "
@@ -207,6 +209,8 @@ def _(answer):
     if any(not np.array_equal(v.numpy(), b) for v, b in zip(net.trainable_variables, before, strict=True)):
         raise Hint("the weights changed: return the gradient, do not apply it")
     variables = net.trainable_variables
+    if isinstance(gradients, list | tuple) and any(isinstance(g, list | tuple) for g in gradients):
+        raise Hint("a nested list: return only the gradients, one per variable, not the loss too")
     if not isinstance(gradients, list | tuple) or len(gradients) != len(variables):
         raise Hint(
             f"expected a list of {len(variables)} gradients, one per variable in "
@@ -279,6 +283,10 @@ def _distance_mistakes(logits_of, x, y, margin, flat):
     )
     yield np.abs(margin) / l1, "255 times too small: the answer is in counts, and one count is 1/255"
     yield (
+        np.abs(margin) * ONE_COUNT / l1,
+        "one count multiplies the gradient's norm (the drop it buys), not the margin",
+    )
+    yield (
         np.abs(margin) / (ONE_COUNT * np.linalg.norm(flat, axis=1)),
         "that uses the L2 norm of the gradient; a sign step of one count gains the dual norm of L-inf",
     )
@@ -345,7 +353,7 @@ def _first_step_reference(logits_of, images, labels, epsilon, step_size, noise, 
     _, gradient = _value_and_gradient(
         logits_of, tf.constant(at), tf.constant(step_labels), cats_dogs.logit_margin
     )
-    direction = np.sign(gradient).reshape(images.shape)
+    direction = (gradient if mistake.get("raw") else np.sign(gradient)).reshape(images.shape)
     size = _per_image(epsilon) if mistake.get("epsilon_step") else step_size
     origin = images if mistake.get("from_images") else start
     moved = origin + mistake.get("sign", -1) * size * direction
@@ -366,6 +374,7 @@ FIRST_STEP_MISTAKES = (
         "the random start is images + epsilon x noise: the noise is in units of each image's budget",
     ),
     ({"unclipped": True}, "the random start left [0, 1]: clip it to [0, 1] before the step"),
+    ({"raw": True}, "a step along the gradient itself: PGD moves each value step_size along its sign"),
     ({"epsilon_step": True}, "a step of epsilon: PGD's steps are step_size, smaller than the budget"),
 )
 

@@ -221,6 +221,12 @@ def first_step_unclipped_start(logits_of, images, labels, epsilon, step_size, no
     return project(start - step_size * _step(logits_of, start, labels), images, epsilon)
 
 
+def first_step_along_the_gradient(logits_of, images, labels, epsilon, step_size, noise):
+    start = _start(images, epsilon, noise)
+    _, gradient = _margin_and_gradient(logits_of, start, labels)
+    return project(start - step_size * gradient, images, epsilon)  # no sign
+
+
 def first_step_up(logits_of, images, labels, epsilon, step_size, noise):
     start = _start(images, epsilon, noise)
     return project(start + step_size * _step(logits_of, start, labels), images, epsilon)
@@ -272,6 +278,7 @@ SOLUTIONS = {
             Wrong(first_step_gradient_at_images, "at the current point", "gradient at the original"),
             Wrong(first_step_of_epsilon, "step_size", "a step of the whole budget"),
             Wrong(first_step_unclipped_start, "clip it to [0, 1]", "the start leaves [0, 1]"),
+            Wrong(first_step_along_the_gradient, "along its sign", "the gradient, not its sign"),
             Wrong(first_step_up, "wrong way", "raises the margin"),
             Wrong(first_step_around_the_start, "centred on the original", "projects around the start"),
         ),
