@@ -293,6 +293,10 @@ def _(answer):
             vectors = tf.constant(unit * scale)  # a constant: the tape must be told to watch it
             case = f"{name} at vectors of length {lengths}"
             expected = _through_normalise(loss_fn, vectors)
+            if lengths == "unit":  # the claim of the exercise: there it is §2's gradient
+                tangential = spread.tangential(_plain_gradient(loss_fn, vectors), vectors).numpy()
+                if not np.allclose(expected, tangential, rtol=1e-9, atol=1e-12):
+                    raise RuntimeError(f"the checker's reference is not tangential for {case}")
             got = call(answer, loss_fn, vectors)
             if got is None:
                 raise Hint(
