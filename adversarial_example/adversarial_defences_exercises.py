@@ -155,6 +155,15 @@ def _training_gradient(net, images, labels, loss_of=None, reduce=tf.reduce_mean)
     return [g.numpy() for g in tape.gradient(loss, net.trainable_variables)]
 
 
+def _gradient_with_attack_inside_the_tape(net, attack, images, labels):
+    """The gradient that also follows the attacked point's dependence on the weights."""
+    half = len(labels) // 2
+    with tf.GradientTape() as tape:
+        mixed = tf.concat([images[:half], attack(images[half:], labels[half:])], axis=0)
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, net(mixed)))
+    return [g.numpy() for g in tape.gradient(loss, net.trainable_variables)]
+
+
 def _same(got, expected, rtol=1e-4) -> bool:
     scale = max(float(np.max(np.abs(e))) for e in expected)
     return all(np.allclose(g, e, rtol=rtol, atol=1e-6 * scale) for g, e in zip(got, expected, strict=True))
@@ -224,9 +233,11 @@ def _(answer):
     mixed = np.concatenate([images[:half], attack(x[half:], y[half:]).numpy()])
     expected = _training_gradient(net, mixed, labels)
     if _same(got, expected):
+        inside = _gradient_with_attack_inside_the_tape(net, attack, x, y)
+        same = " (the attack inside the tape gives the same: sign() has derivative 0)"
         return (
             "the gradient of the mean cross-entropy on a half-clean, half-attacked batch, for "
-            "both weight matrices of a small network"
+            "both weight matrices of a small network" + (same if _same(inside, expected) else "")
         )
     for mistake, hint in _adversarial_training_mistakes(net, attack, images, labels):
         if _same(got, mistake):
