@@ -61,6 +61,15 @@ def test_stable_angle_is_accurate_in_float32_with_a_unit_gradient(degrees_apart)
     assert float(tf.norm(tape.gradient(angle, v))) == pytest.approx(1.0, rel=1e-4)
 
 
+def test_stable_angle_has_a_finite_gradient_at_an_exact_collision():
+    u = tf.constant([[0.6, 0.8]])
+    v = tf.Variable(u)
+    with tf.GradientTape() as tape:
+        angle = stable_angle(u, v)
+    assert float(angle[0]) == pytest.approx(0.0, abs=1e-6)
+    assert np.all(np.isfinite(tape.gradient(angle, v).numpy()))  # acos's is NaN here
+
+
 def test_acos_of_the_float32_dot_product_cannot_see_angles_below_a_fiftieth_of_a_degree():
     theta = math.radians(0.01)
     dot = tf.reduce_sum(tf.constant([1.0, 0.0]) * tf.constant([math.cos(theta), math.sin(theta)]))
