@@ -191,6 +191,14 @@ def call_differentiating(function: object, *args, inputs: str = "the inputs", **
         raise
 
 
+def name_the_mistake(mistakes, where: str = "") -> None:
+    """Raise the hint of the first recognised mistake: ``mistakes`` holds ``(recognised, hint)``
+    pairs, checked in order; ``where`` (the case, in words) is added to the hint."""
+    for recognised, hint in mistakes:
+        if recognised:
+            raise Hint(f"{hint} {where}".rstrip())
+
+
 def as_array(value: object, what: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
     """``value`` as a float64 array, or a hint naming ``what`` was None, not numeric, shaped wrong or NaN."""
     if value is None:

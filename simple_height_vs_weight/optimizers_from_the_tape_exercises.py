@@ -14,7 +14,7 @@ import numpy as np
 from regression import least_squares, run_descent, stays_close
 
 from gdtf import import_tensorflow_quietly, load_height_weight
-from gdtf.exercises import Hint, as_array, call, exercise
+from gdtf.exercises import Hint, as_array, call, exercise, name_the_mistake
 
 tf = import_tensorflow_quietly()
 import keras  # noqa: E402  (after the quiet TensorFlow import)
@@ -116,9 +116,7 @@ def _(answer):
                 "these are the default β1 and β2: use the ones passed to adamax",
             ),
         ]
-        for recognised, hint in mistakes:
-            if recognised:
-                raise Hint(f"{hint} {where}")
+        name_the_mistake(mistakes, where)
         raise Hint(
             f"differs from Keras's Adamax from step {first + 1} {where}: got {np.round(got[first], 5)}, "
             f"expected {np.round(expected[first], 5)}"
@@ -221,9 +219,7 @@ def _(answer):
                 "your step grows with the gradient: Adam divides the mean by the root of the mean square",
             ),
         ]
-        for recognised, hint in mistakes:
-            if recognised:
-                raise Hint(f"{hint} {where}")
+        name_the_mistake(mistakes, where)
         raise Hint(f"wrong {where}: got {np.round(got, 4)} for the gradient {np.round(gradient, 2)}")
     return (
         "5 settings, 3 gradients of mixed sign and size each: Keras's Adam and Adam without bias correction"
@@ -428,9 +424,7 @@ def _(answer):
                 "a default setting used: use the decay_rate, decay_steps and rho passed in",
             ),
         ]
-        for recognised, hint in mistakes:
-            if recognised:
-                raise Hint(f"{hint} {where}")
+        name_the_mistake(mistakes, where)
         raise Hint(f"differs from Keras's RMSprop with ExponentialDecay from step {first} {where}")
     # Section 3's run (the notebook's data, centred heights, rate 2) with the decay, in the compiled loop.
     heights, weights = load_height_weight()

@@ -13,7 +13,7 @@ import numpy as np
 from regression import line_mse
 
 from gdtf import import_tensorflow_quietly
-from gdtf.exercises import Hint, as_array, call, exercise
+from gdtf.exercises import Hint, as_array, call, exercise, name_the_mistake
 
 tf = import_tensorflow_quietly()
 
@@ -77,9 +77,7 @@ def _(answer):
                 "the slope's component lacks the chain rule's factor: ∂(slope·x)/∂slope is not 1",
             ),
         ]
-        for recognised, hint in mistakes:
-            if recognised:
-                raise Hint(f"{hint} ({where})")
+        name_the_mistake(mistakes, f"({where})")
         raise Hint(f"wrong {where}: got {np.round(got, 3)}, the tape gives {np.round(expected, 3)}")
     return "matches the tape on 3 data sets of 7, 40 and 150 points the notebook never shows"
 
@@ -142,9 +140,7 @@ def _(answer):
             ),
             (abs(got / no_ones - 1) < 1e-3, "the intercept is a parameter too: give X a column of ones"),
         ]
-        for recognised, hint in mistakes:
-            if recognised:
-                raise Hint(f"{hint} ({where})")
+        name_the_mistake(mistakes, f"({where})")
         side = (
             "past the limit: descent diverges"
             if got > expected
@@ -221,9 +217,7 @@ def _(answer):
                 "close when ηλ is small, off when not: use the exact factor per step, not its first order",
             ),
         ]
-        for recognised, hint in mistakes:
-            if recognised:
-                raise Hint(f"{hint} ({where})")
+        name_the_mistake(mistakes, f"({where})")
         raise Hint(f"wrong {where}: got {got:.4g}, off by {got / expected - 1:+.0%}")
     simulated = [_simulated_iterations(x, rate, fraction) for x, rate, fraction in cases[1:]]
     for (x, rate, fraction), count in zip(cases[1:], simulated, strict=True):
@@ -315,9 +309,7 @@ def _(answer):
                 "only the Hessian's diagonal was used: the off-diagonal curvature matters too",
             ),
         ]
-        for recognised, hint in mistakes:
-            if recognised:
-                raise Hint(f"{hint} ({where})")
+        name_the_mistake(mistakes, f"({where})")
         raise Hint(f"wrong {where}: got {np.round(got, 4)}, a Newton step gives {np.round(expected, 4)}")
     return (
         "lands on the minimum of a 3-parameter least-squares loss in one step and matches the Newton "

@@ -7,7 +7,17 @@ import time
 import numpy as np
 import pytest
 
-from gdtf.exercises import Hint, as_array, call, call_differentiating, check, exercise, is_stub, judge
+from gdtf.exercises import (
+    Hint,
+    as_array,
+    call,
+    call_differentiating,
+    check,
+    exercise,
+    is_stub,
+    judge,
+    name_the_mistake,
+)
 
 
 @exercise("test-square", "the derivative of x**2, vectorised", time_limit_s=1.0)
@@ -99,3 +109,9 @@ def test_a_none_inside_a_differentiating_answer_points_at_tape_watch():
         call_differentiating(unwatched, np.ones(3), inputs="the images")
     with pytest.raises(Hint, match="ZeroDivisionError"):  # other errors keep their own hint
         call_differentiating(lambda x: 1 / 0, np.ones(3))
+
+
+def test_name_the_mistake_raises_the_first_recognised_hint_only():
+    name_the_mistake([(False, "not this")])  # nothing recognised: no hint
+    with pytest.raises(Hint, match=r"^second \(at x = 1\)$"):
+        name_the_mistake([(False, "first"), (True, "second"), (True, "third")], "(at x = 1)")
